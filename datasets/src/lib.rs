@@ -1,0 +1,1 @@
+//! Gauntlet dataset loaders and deterministic sampling.

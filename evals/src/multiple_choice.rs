@@ -1,0 +1,243 @@
+//! Multiple choice by generation, as the reference subnet scores it
+//! (REFERENCE §2): one user turn `{question}\nA. {choice}…` rendered with the
+//! model's chat template and generation prompt, greedy decoding of at most 20
+//! tokens with repetition penalty 1.1, and the first whitespace-separated word
+//! (after replacing non-word characters by spaces) that equals a choice letter
+//! is the answer. Raw score = fraction wrong (lower is better).
+//!
+//! Gauntlet generates whole batches at once and stops a sequence as soon as its
+//! extracted answer can no longer change ([`answer_settled`]); the results are
+//! identical to generating every item alone to 20 tokens.
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::{ChatMessage, GenerateOptions, LanguageModel, ModelError};
+
+/// Reference: at most 20 new tokens.
+pub const MAX_NEW_TOKENS: usize = 20;
+/// Reference: repetition penalty 1.1.
+pub const REPETITION_PENALTY: f32 = 1.1;
+
+/// One question.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct McItem {
+    /// The question text.
+    pub question: String,
+    /// The choices, lettered A, B, C, … in order.
+    pub choices: Vec<String>,
+    /// The correct letter.
+    pub answer: String,
+}
+
+/// The outcome of one item.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct McItemResult {
+    /// The extracted letter, or `None` when the completion names none.
+    pub pred: Option<String>,
+    /// The decoded completion.
+    pub completion: String,
+    /// Whether `pred` equals the answer.
+    pub correct: bool,
+}
+
+/// The outcome of a multiple-choice run.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct McResult {
+    /// Fraction of items answered wrongly (the reference's loss).
+    pub raw_score: f64,
+    /// Number of items.
+    pub n: usize,
+    /// Per-item outcomes, in input order.
+    pub items: Vec<McItemResult>,
+}
+
+/// How to run.
+#[derive(Debug, Clone, Copy)]
+pub struct McOptions {
+    /// Prompts generated together.
+    pub batch_size: usize,
+    /// Stop each sequence once its answer is settled (results are unchanged).
+    pub early_stop: bool,
+}
+
+impl Default for McOptions {
+    fn default() -> Self {
+        Self {
+            batch_size: 16,
+            early_stop: true,
+        }
+    }
+}
+
+/// The letter of choice `i` (`A`, `B`, …).
+pub fn letter(i: usize) -> char {
+    (b'A' + (i % 26) as u8) as char
+}
+
+/// The user turn for `item`.
+pub fn prompt(item: &McItem) -> String {
+    let mut s = item.question.clone();
+    for (i, c) in item.choices.iter().enumerate() {
+        s.push('\n');
+        s.push(letter(i));
+        s.push_str(". ");
+        s.push_str(c);
+    }
+    s
+}
+
+/// Python's `\w` for `str` patterns: Unicode alphanumerics and `_`.
+fn is_word(c: char) -> bool {
+    c.is_alphanumeric() || c == '_'
+}
+
+/// The first word of `text` (split on non-word characters) that is one of the
+/// first `n_choices` letters.
+pub fn extract_answer(text: &str, n_choices: usize) -> Option<String> {
+    text.split(|c: char| !is_word(c))
+        .filter(|w| !w.is_empty())
+        .find(|w| {
+            let mut cs = w.chars();
+            matches!((cs.next(), cs.next()), (Some(c), None) if (0..n_choices).any(|i| letter(i) == c))
+        })
+        .map(String::from)
+}
+
+/// Whether more text appended to `text` can no longer change
+/// [`extract_answer`]: an answer word is followed by a non-word character.
+/// Trailing U+FFFD (an incomplete UTF-8 sequence mid-decoding) is not yet a
+/// boundary.
+pub fn answer_settled(text: &str, n_choices: usize) -> bool {
+    let text = text.trim_end_matches('\u{FFFD}');
+    let Some(last_boundary) = text.rfind(|c: char| !is_word(c)) else {
+        return false;
+    };
+    extract_answer(&text[..last_boundary], n_choices).is_some()
+}
+
+/// Errors of an eval run (the model's own failures).
+#[derive(Debug, thiserror::Error)]
+pub enum EvalError {
+    /// The model failed to tokenize, render or generate.
+    #[error("model failed: {0}")]
+    Model(#[source] ModelError),
+    /// The task has no items.
+    #[error("no items to evaluate")]
+    Empty,
+}
+
+/// Runs `items` through `model`; `progress` is told how many items finished.
+pub fn evaluate(
+    model: &mut dyn LanguageModel,
+    items: &[McItem],
+    opts: McOptions,
+    progress: &mut dyn FnMut(usize),
+) -> Result<McResult, EvalError> {
+    if items.is_empty() {
+        return Err(EvalError::Empty);
+    }
+    let prompts = items
+        .iter()
+        .map(|it| model.encode_chat(&[ChatMessage::user(prompt(it))], true))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(EvalError::Model)?;
+    // Similar lengths together: less cache padding in a batch.
+    let mut order: Vec<usize> = (0..items.len()).collect();
+    order.sort_by_key(|&i| prompts[i].len());
+    let mut completions = vec![String::new(); items.len()];
+    for chunk in order.chunks(opts.batch_size.max(1)) {
+        let n_choices = chunk
+            .iter()
+            .map(|&i| items[i].choices.len())
+            .max()
+            .unwrap_or(4);
+        let settled = move |t: &str| answer_settled(t, n_choices);
+        let gen_opts = GenerateOptions {
+            max_new_tokens: MAX_NEW_TOKENS,
+            repetition_penalty: REPETITION_PENALTY,
+            stop_when: if opts.early_stop {
+                Some(&settled)
+            } else {
+                None
+            },
+            ..GenerateOptions::default()
+        };
+        let batch: Vec<Vec<u32>> = chunk.iter().map(|&i| prompts[i].clone()).collect();
+        let outs = model
+            .generate(&batch, &gen_opts)
+            .map_err(EvalError::Model)?;
+        for (&i, ids) in chunk.iter().zip(outs) {
+            completions[i] = model.decode(&ids).map_err(EvalError::Model)?;
+        }
+        progress(chunk.len());
+    }
+    let results: Vec<McItemResult> = items
+        .iter()
+        .zip(completions)
+        .map(|(it, completion)| {
+            let pred = extract_answer(&completion, it.choices.len());
+            let correct = pred.as_deref() == Some(it.answer.trim());
+            McItemResult {
+                pred,
+                completion,
+                correct,
+            }
+        })
+        .collect();
+    let wrong = results.iter().filter(|r| !r.correct).count();
+    Ok(McResult {
+        raw_score: wrong as f64 / results.len() as f64,
+        n: results.len(),
+        items: results,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn item() -> McItem {
+        McItem {
+            question: "2+2?".into(),
+            choices: vec!["3".into(), "4".into(), "5".into(), "22".into()],
+            answer: "B".into(),
+        }
+    }
+
+    #[test]
+    fn prompt_matches_reference_layout() {
+        assert_eq!(prompt(&item()), "2+2?\nA. 3\nB. 4\nC. 5\nD. 22");
+    }
+
+    #[test]
+    fn extraction_follows_reference_regex() {
+        assert_eq!(extract_answer("The answer is B.", 4).as_deref(), Some("B"));
+        assert_eq!(extract_answer("B) four", 4).as_deref(), Some("B"));
+        assert_eq!(extract_answer("(C)", 4).as_deref(), Some("C"));
+        // "A" as an article counts, exactly as in the reference.
+        assert_eq!(
+            extract_answer("A good answer is D", 4).as_deref(),
+            Some("A")
+        );
+        assert_eq!(extract_answer("Answer: E", 4), None);
+        assert_eq!(extract_answer("Bee Cee", 4), None);
+        assert_eq!(extract_answer("b", 4), None);
+        assert_eq!(extract_answer("", 4), None);
+        assert_eq!(extract_answer("x_B B", 4).as_deref(), Some("B"));
+    }
+
+    #[test]
+    fn settled_only_after_a_closed_letter() {
+        assert!(!answer_settled("The answer is B", 4));
+        assert!(answer_settled("The answer is B.", 4));
+        assert!(answer_settled("B\n", 4));
+        assert!(!answer_settled("Bo", 4));
+        assert!(!answer_settled("B\u{FFFD}", 4));
+        assert!(!answer_settled("The ", 4));
+        // Settled answers never change when text is appended.
+        for tail in ["", "x", " C", "é", ". A"] {
+            let t = format!("so D, {tail}");
+            assert_eq!(extract_answer(&t, 4).as_deref(), Some("D"));
+        }
+    }
+}

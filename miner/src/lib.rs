@@ -1,0 +1,1 @@
+//! Gauntlet miner: check, evaluate, push.

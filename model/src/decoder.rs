@@ -1,0 +1,282 @@
+//! The decoder-only transformer: one implementation parameterised by
+//! [`ModelConfig`] for every supported family.
+//!
+//! Two entry points: [`Decoder::forward_packed`] runs several sequences
+//! concatenated along the token axis (no padding anywhere) and returns the final
+//! hidden states; [`Decoder::forward_step`] advances a batch of generations by
+//! one token against a [`KvCache`]. Logits are computed separately, only for the
+//! rows that need them ([`Decoder::logits`]).
+
+use std::ops::Range;
+use std::path::Path;
+
+use candle_core::{DType, Device, Tensor};
+
+use crate::attention::{self, Heads, MaskCache};
+use crate::config::ModelConfig;
+use crate::error::{ModelError, Result};
+use crate::layer::{Layer, RmsNorm};
+use crate::rope::Rope;
+use crate::weights::Weights;
+
+/// Receives each layer's keys and values `[K, T, D]` (after RoPE) during a
+/// packed forward pass; generation uses it to fill its cache.
+pub type KvSink<'a> = &'a mut dyn FnMut(usize, &Tensor, &Tensor) -> Result<()>;
+
+/// A loaded model.
+pub struct Decoder {
+    cfg: ModelConfig,
+    embed: Tensor,
+    lm_head: Tensor,
+    layers: Vec<Layer>,
+    norm: RmsNorm,
+    rope: Rope,
+    heads: Heads,
+    device: Device,
+}
+
+/// The additive attention masks of one generation step, `[B, 1, 1, L]`.
+pub struct StepMasks {
+    /// For layers attending to the whole context.
+    pub full: Tensor,
+    /// For layers with a sliding window (when the model has one).
+    pub windowed: Option<Tensor>,
+}
+
+/// Per-layer keys and values of a batch of generations, `[B, K, cap, D]`.
+pub struct KvCache {
+    k: Vec<Tensor>,
+    v: Vec<Tensor>,
+}
+
+impl KvCache {
+    /// A zeroed cache for `batch` sequences of up to `cap` positions.
+    pub fn new(cfg: &ModelConfig, batch: usize, cap: usize, device: &Device) -> Result<Self> {
+        let shape = (batch, cfg.num_kv_heads, cap, cfg.head_dim);
+        let mut k = Vec::with_capacity(cfg.num_layers);
+        let mut v = Vec::with_capacity(cfg.num_layers);
+        for _ in 0..cfg.num_layers {
+            k.push(Tensor::zeros(shape, DType::F32, device)?);
+            v.push(Tensor::zeros(shape, DType::F32, device)?);
+        }
+        Ok(Self { k, v })
+    }
+
+    /// Writes `k`/`v` `[B, K, n, D]` of layer `layer` at position `at`.
+    pub fn write(&mut self, layer: usize, at: usize, k: &Tensor, v: &Tensor) -> Result<()> {
+        self.k[layer].slice_set(&k.contiguous()?, 2, at)?;
+        self.v[layer].slice_set(&v.contiguous()?, 2, at)?;
+        Ok(())
+    }
+
+    /// Keeps only the batch rows `rows` (in that order).
+    pub fn retain(&mut self, rows: &[u32]) -> Result<()> {
+        let idx = Tensor::new(rows, self.k[0].device())?;
+        for t in self.k.iter_mut().chain(self.v.iter_mut()) {
+            *t = t.index_select(&idx, 0)?;
+        }
+        Ok(())
+    }
+}
+
+impl Decoder {
+    /// Loads the weights of `dir` for `cfg` on `device` (f32).
+    pub fn load(dir: &Path, cfg: ModelConfig, device: &Device) -> Result<Self> {
+        let w = Weights::open(dir)?;
+        Self::from_weights(&w, cfg, device)
+    }
+
+    /// Builds the model from opened weights.
+    pub fn from_weights(w: &Weights, cfg: ModelConfig, device: &Device) -> Result<Self> {
+        let (v, h) = (cfg.vocab_size, cfg.hidden_size);
+        let embed = w.get("model.embed_tokens.weight", &[v, h], DType::F32, device)?;
+        let lm_head = if cfg.tie_word_embeddings {
+            embed.clone()
+        } else {
+            w.get("lm_head.weight", &[v, h], DType::F32, device)?
+        };
+        let layers = (0..cfg.num_layers)
+            .map(|i| Layer::load(w, &cfg, i, device))
+            .collect::<Result<Vec<_>>>()?;
+        let mut norm = w.get("model.norm.weight", &[h], DType::F32, device)?;
+        if cfg.norm_weight_offset {
+            norm = (norm + 1.0)?;
+        }
+        let heads = Heads {
+            q: cfg.num_heads,
+            kv: cfg.num_kv_heads,
+            dim: cfg.head_dim,
+            softcap: cfg.attn_logit_softcapping,
+        };
+        Ok(Self {
+            rope: Rope::new(&cfg),
+            norm: RmsNorm {
+                weight: norm,
+                eps: cfg.rms_norm_eps as f32,
+            },
+            embed,
+            lm_head,
+            layers,
+            heads,
+            device: device.clone(),
+            cfg,
+        })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &ModelConfig {
+        &self.cfg
+    }
+
+    /// The device the weights live on.
+    pub fn device(&self) -> &Device {
+        &self.device
+    }
+
+    fn embed(&self, ids: &[u32]) -> Result<Tensor> {
+        if let Some(&bad) = ids.iter().find(|&&t| t as usize >= self.cfg.vocab_size) {
+            return Err(ModelError::Input(format!(
+                "token id {bad} is outside the vocabulary ({})",
+                self.cfg.vocab_size
+            )));
+        }
+        let idx = Tensor::new(ids, &self.device)?;
+        let x = self.embed.index_select(&idx, 0)?;
+        if self.cfg.scale_embeddings {
+            // Gemma rounds the normaliser to the activation dtype first.
+            let s = (self.cfg.hidden_size as f32).sqrt() as f64;
+            return Ok((x * s)?);
+        }
+        Ok(x)
+    }
+
+    /// Splits `[n, (H+2K)·D]` into roped, scaled `q` `[n, H, D]`, roped `k` and
+    /// `v` `[n, K, D]`.
+    fn qkv(&self, x: &Tensor, layer: &Layer, cos: &Tensor, sin: &Tensor) -> Result<[Tensor; 3]> {
+        let n = x.dim(0)?;
+        let Heads {
+            q: hq,
+            kv: hk,
+            dim: d,
+            ..
+        } = self.heads;
+        let qkv = layer.qkv.forward(x)?;
+        let q = qkv
+            .narrow(1, 0, hq * d)?
+            .contiguous()?
+            .reshape((1, n, hq, d))?;
+        let k = qkv
+            .narrow(1, hq * d, hk * d)?
+            .contiguous()?
+            .reshape((1, n, hk, d))?;
+        let v = qkv.narrow(1, (hq + hk) * d, hk * d)?.reshape((n, hk, d))?;
+        let q = (candle_nn::rotary_emb::rope_thd(&q, cos, sin)? * self.cfg.attention_scale)?;
+        let k = candle_nn::rotary_emb::rope_thd(&k, cos, sin)?;
+        Ok([q.reshape((n, hq, d))?, k.reshape((n, hk, d))?, v])
+    }
+
+    /// Residual MLP half of a layer (shared by both paths).
+    fn mlp_block(&self, layer: &Layer, h: Tensor) -> Result<Tensor> {
+        let m = layer.mlp(&layer.pre_mlp_norm.forward(&h)?)?;
+        let m = match &layer.post_mlp_norm {
+            Some(n) => n.forward(&m)?,
+            None => m,
+        };
+        Ok((h + m)?)
+    }
+
+    fn attn_residual(&self, layer: &Layer, x: &Tensor, a: &Tensor) -> Result<Tensor> {
+        let o = layer.o.forward(a)?;
+        let o = match &layer.post_attn_out_norm {
+            Some(n) => n.forward(&o)?,
+            None => o,
+        };
+        Ok((x + o)?)
+    }
+
+    /// Runs the packed sequences `seqs` (ranges into `ids`) and returns the
+    /// final-normed hidden states `[T, hidden]`.
+    pub fn forward_packed(
+        &self,
+        ids: &[u32],
+        seqs: &[Range<usize>],
+        mut sink: Option<KvSink<'_>>,
+    ) -> Result<Tensor> {
+        let mut positions = Vec::with_capacity(ids.len());
+        let mut max_len = 0;
+        for s in seqs {
+            positions.extend(0..(s.end - s.start) as u32);
+            max_len = max_len.max(s.end - s.start);
+        }
+        if positions.len() != ids.len() {
+            return Err(ModelError::Input(
+                "sequence ranges do not cover the batch".into(),
+            ));
+        }
+        let (cos, sin) = self.rope.tables(&positions, max_len, &self.device)?;
+        let mut masks = MaskCache::default();
+        let mut x = self.embed(ids)?;
+        for (i, layer) in self.layers.iter().enumerate() {
+            let h = layer.input_norm.forward(&x)?;
+            let [q, k, v] = self.qkv(&h, layer, &cos, &sin)?;
+            let q = q.transpose(0, 1)?.contiguous()?;
+            let k = k.transpose(0, 1)?.contiguous()?;
+            let v = v.transpose(0, 1)?.contiguous()?;
+            if let Some(sink) = sink.as_mut() {
+                sink(i, &k, &v)?;
+            }
+            let a = attention::packed(&q, &k, &v, seqs, self.heads, layer.window, &mut masks)?;
+            let h = self.attn_residual(layer, &x, &a)?;
+            x = self.mlp_block(layer, h)?;
+        }
+        self.norm.forward(&x)
+    }
+
+    /// One generation step: `ids[b]` sits at position `positions[b]` of its
+    /// sequence and is written to cache slot `slot`; `masks` hide each row's
+    /// padding. Returns final-normed hidden states `[B, hidden]`.
+    pub fn forward_step(
+        &self,
+        ids: &[u32],
+        positions: &[u32],
+        slot: usize,
+        cache: &mut KvCache,
+        masks: &StepMasks,
+        max_len: usize,
+    ) -> Result<Tensor> {
+        let b = ids.len();
+        let (cos, sin) = self.rope.tables(positions, max_len, &self.device)?;
+        let mut x = self.embed(ids)?;
+        for (i, layer) in self.layers.iter().enumerate() {
+            let h = layer.input_norm.forward(&x)?;
+            let [q, k, v] = self.qkv(&h, layer, &cos, &sin)?;
+            let (hk, d) = (self.heads.kv, self.heads.dim);
+            cache.write(
+                i,
+                slot,
+                &k.reshape((b, hk, 1, d))?,
+                &v.reshape((b, hk, 1, d))?,
+            )?;
+            let kc = cache.k[i].narrow(2, 0, slot + 1)?;
+            let vc = cache.v[i].narrow(2, 0, slot + 1)?;
+            let mask = match (&layer.window, &masks.windowed) {
+                (Some(_), Some(w)) => w,
+                _ => &masks.full,
+            };
+            let a = attention::cached(&q, &kc, &vc, mask, self.heads)?;
+            let h = self.attn_residual(layer, &x, &a)?;
+            x = self.mlp_block(layer, h)?;
+        }
+        self.norm.forward(&x)
+    }
+
+    /// Logits `[n, vocab]` for hidden states `[n, hidden]` (with Gemma2's final
+    /// soft-cap). Callers pass only the rows they need, in chunks.
+    pub fn logits(&self, hidden: &Tensor) -> Result<Tensor> {
+        let l = hidden.matmul(&self.lm_head.t()?)?;
+        match self.cfg.final_logit_softcapping {
+            Some(c) => attention::softcap(&l, c),
+            None => Ok(l),
+        }
+    }
+}

@@ -1,0 +1,117 @@
+//! Errors of the model runtime, each naming the file and the problem.
+
+use std::path::PathBuf;
+
+/// Everything that can go wrong loading or running a model.
+#[derive(Debug, thiserror::Error)]
+pub enum ModelError {
+    /// A file could not be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A required file is missing from the model directory.
+    #[error("{path}: missing ({what})")]
+    Missing {
+        /// The file that was looked for.
+        path: PathBuf,
+        /// What it should have held.
+        what: &'static str,
+    },
+    /// `config.json` is not valid JSON or lacks a required field.
+    #[error("{path}: malformed config: {reason}")]
+    Config {
+        /// The config file.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The architecture named in `config.json` is not supported.
+    #[error("{path}: unsupported architecture {name:?} (supported: {supported})")]
+    UnsupportedArchitecture {
+        /// The config file.
+        path: PathBuf,
+        /// The architecture it names.
+        name: String,
+        /// The supported ones.
+        supported: &'static str,
+    },
+    /// A safetensors file is truncated, malformed or claims absurd sizes.
+    #[error("{path}: bad safetensors file: {reason}")]
+    Safetensors {
+        /// The weights file.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A tensor the architecture needs is absent.
+    #[error("{path}: missing tensor {name}")]
+    MissingTensor {
+        /// The weights file or index consulted.
+        path: PathBuf,
+        /// The tensor name.
+        name: String,
+    },
+    /// A tensor has the wrong shape.
+    #[error("{path}: tensor {name} has shape {found:?}, expected {expected:?}")]
+    TensorShape {
+        /// The weights file.
+        path: PathBuf,
+        /// The tensor name.
+        name: String,
+        /// Its shape.
+        found: Vec<usize>,
+        /// The shape the config implies.
+        expected: Vec<usize>,
+    },
+    /// A tensor has a dtype the runtime does not accept.
+    #[error("{path}: tensor {name} has dtype {dtype}, expected a float type (F32, F16, BF16)")]
+    TensorDtype {
+        /// The weights file.
+        path: PathBuf,
+        /// The tensor name.
+        name: String,
+        /// Its dtype.
+        dtype: String,
+    },
+    /// The tokenizer could not be loaded or used.
+    #[error("{path}: tokenizer: {reason}")]
+    Tokenizer {
+        /// The tokenizer file.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The chat template could not be parsed or rendered.
+    #[error("chat template: {0}")]
+    ChatTemplate(String),
+    /// The model produced NaN or infinite values.
+    #[error("model produced non-finite values ({what})")]
+    NonFinite {
+        /// Where they appeared.
+        what: String,
+    },
+    /// An input is unusable (empty, out of vocabulary, …).
+    #[error("bad input: {0}")]
+    Input(String),
+    /// A tensor operation failed.
+    #[error("tensor operation failed: {0}")]
+    Candle(#[from] candle_core::Error),
+}
+
+impl ModelError {
+    /// Wraps an I/O error with the file it concerns.
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Self::Io {
+            path: path.into(),
+            source,
+        }
+    }
+}
+
+/// Result alias of this crate.
+pub type Result<T, E = ModelError> = std::result::Result<T, E>;

@@ -1,0 +1,28 @@
+//! Gauntlet's model runtime on candle.
+//!
+//! Loads a Hugging Face causal-LM directory (`config.json`, `*.safetensors`,
+//! `tokenizer.json`, chat template) into one decoder parameterised for Llama,
+//! Mistral, Qwen2, Phi3, Gemma and Gemma2; scores token log-probabilities over
+//! packed, unpadded batches with a chunked lm-head; generates greedily with a KV
+//! cache; checks a validator's constraints; and imports GGUF files.
+
+pub mod attention;
+pub mod chat;
+pub mod config;
+pub mod constraints;
+pub mod decoder;
+pub mod error;
+pub mod generate;
+pub mod gguf;
+pub mod layer;
+pub mod logsumexp;
+pub mod rope;
+pub mod runtime;
+pub mod score;
+pub mod testing;
+pub mod tokenizer;
+pub mod weights;
+
+pub use config::{Architecture, ModelConfig};
+pub use error::{ModelError, Result};
+pub use runtime::{DeviceKind, Model};

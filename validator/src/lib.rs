@@ -1,0 +1,1 @@
+//! Gauntlet validator loop.
