@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 use std::ops::Range;
 
-use candle_core::{Device, Tensor, D};
+use candle_core::{Device, Tensor};
 
 use crate::error::Result;
 
@@ -140,7 +140,7 @@ pub fn cached(q: &Tensor, k: &Tensor, v: &Tensor, mask: &Tensor, heads: Heads) -
         scores = softcap(&scores, cap)?;
     }
     let scores = scores.broadcast_add(mask)?;
-    let probs = candle_nn::ops::softmax(&scores, D::Minus1)?;
+    let probs = crate::fastops::softmax_last_dim(&scores)?;
     let o = probs.matmul(v)?; // [B, K, g, D]
     Ok(o.reshape((b, heads.q * heads.dim))?)
 }

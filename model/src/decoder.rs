@@ -273,7 +273,11 @@ impl Decoder {
     /// Logits `[n, vocab]` for hidden states `[n, hidden]` (with Gemma2's final
     /// soft-cap). Callers pass only the rows they need, in chunks.
     pub fn logits(&self, hidden: &Tensor) -> Result<Tensor> {
-        let l = hidden.matmul(&self.lm_head.t()?)?;
+        let l = crate::layer::Linear {
+            weight: self.lm_head.clone(),
+            bias: None,
+        }
+        .forward(hidden)?;
         match self.cfg.final_logit_softcapping {
             Some(c) => attention::softcap(&l, c),
             None => Ok(l),

@@ -19,7 +19,11 @@ pub struct Linear {
 impl Linear {
     /// Applies the map to `x` of shape `[n, in]`.
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        let y = x.matmul(&self.weight.t()?)?;
+        let y = if x.device().is_cpu() && x.dim(0)? <= crate::matvec::MAX_ROWS {
+            crate::matvec::matmul_small(&x.contiguous()?, &self.weight)?
+        } else {
+            x.matmul(&self.weight.t()?)?
+        };
         Ok(match &self.bias {
             Some(b) => y.broadcast_add(b)?,
             None => y,
@@ -199,11 +203,11 @@ impl Layer {
         let inter = gu.dim(1)? / 2;
         let gate = gu.narrow(1, 0, inter)?;
         let up = gu.narrow(1, inter, inter)?;
-        let act = match self.activation {
-            Activation::Silu => gate.silu()?,
-            Activation::GeluTanh => gate.gelu()?,
-            Activation::Gelu => gate.gelu_erf()?,
+        let h = match self.activation {
+            Activation::Silu => crate::fastops::silu_mul(&gate, &up)?,
+            Activation::GeluTanh => (gate.gelu()? * up)?,
+            Activation::Gelu => (gate.gelu_erf()? * up)?,
         };
-        self.down.forward(&(act * up)?)
+        self.down.forward(&h)
     }
 }

@@ -62,9 +62,11 @@ fn logsumexp_generic(row: &[f32]) -> f32 {
     m + s.ln()
 }
 
-/// `e^x` for `x ≤ 0` (inputs below -87 flush to 0), branch-free.
+/// `e^x` for `x ≤ 0` (inputs below -87, `-inf` included, give 0), branch-free
+/// so that loops over it vectorise.
 #[inline(always)]
-fn exp_neg(x: f32) -> f32 {
+pub fn exp_neg(x: f32) -> f32 {
+    let tiny = x < -87.0;
     const LOG2E: f32 = std::f32::consts::LOG2_E;
     const LN2_HI: f32 = 0.693_359_4;
     const LN2_LO: f32 = -2.121_944_4e-4;
@@ -81,7 +83,12 @@ fn exp_neg(x: f32) -> f32 {
     let p = p.mul_add(r, 5e-1);
     let p = (p * r).mul_add(r, r) + 1.0;
     let bits = ((n as i32 + 127) as u32) << 23;
-    p * f32::from_bits(bits)
+    let y = p * f32::from_bits(bits);
+    if tiny {
+        0.0
+    } else {
+        y
+    }
 }
 
 #[cfg(test)]
