@@ -114,7 +114,7 @@ pub fn packed(
                 .reshape((heads.kv, groups, lq, lk))?
                 .broadcast_add(&mask)?;
             let probs =
-                candle_nn::ops::softmax_last_dim(&scores)?.reshape((heads.kv, groups * lq, lk))?;
+                crate::fastops::softmax_last_dim(&scores)?.reshape((heads.kv, groups * lq, lk))?;
             let o = probs.matmul(&vb)?.reshape((heads.q, lq, heads.dim))?;
             outs.push(o);
             qa = qb;

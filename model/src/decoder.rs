@@ -128,6 +128,11 @@ impl Decoder {
         &self.cfg
     }
 
+    /// The lm-head matrix `[vocab, hidden]` (the embeddings when tied).
+    pub fn lm_head(&self) -> &Tensor {
+        &self.lm_head
+    }
+
     /// The device the weights live on.
     pub fn device(&self) -> &Device {
         &self.device

@@ -70,29 +70,105 @@ fn score_pack(
         return Ok(());
     }
     let hidden = decoder.forward_packed(&ids, &seqs, None)?;
-    let device = decoder.device().clone();
-    for (chunk_rows, chunk_targets) in rows
-        .chunks(LM_HEAD_CHUNK)
-        .zip(targets.chunks(LM_HEAD_CHUNK))
-    {
-        let idx = Tensor::new(chunk_rows, &device)?;
-        let h = hidden.index_select(&idx, 0)?;
-        let logits = decoder.logits(&h)?;
-        let vocab = logits.dim(1)?;
-        let flat: Vec<f32> = logits.flatten_all()?.to_vec1()?;
-        let logps: Vec<f32> = flat
-            .par_chunks(vocab)
-            .zip(chunk_targets.par_iter())
-            .map(|(row, &(_, t))| row[t as usize] - logsumexp(row))
-            .collect();
-        for (&(i, _), lp) in chunk_targets.iter().zip(logps) {
-            if !lp.is_finite() {
-                return Err(ModelError::NonFinite {
-                    what: format!("log-probabilities of sequence {i}"),
-                });
-            }
-            out[i].push(lp);
+    let idx = Tensor::new(rows.as_slice(), decoder.device())?;
+    let h = hidden.index_select(&idx, 0)?;
+    let toks: Vec<u32> = targets.iter().map(|&(_, t)| t).collect();
+    let logps = if decoder.device().is_cpu() && decoder.config().final_logit_softcapping.is_none() {
+        lm_head_logprobs_cpu(&h, decoder.lm_head(), &toks)?
+    } else {
+        lm_head_logprobs_generic(decoder, &h, &toks)?
+    };
+    for (&(i, _), lp) in targets.iter().zip(logps) {
+        if !lp.is_finite() {
+            return Err(ModelError::NonFinite {
+                what: format!("log-probabilities of sequence {i}"),
+            });
         }
+        out[i].push(lp);
     }
     Ok(())
+}
+
+/// `log p(target)` per row of `h` through candle ops, chunk by chunk.
+fn lm_head_logprobs_generic(decoder: &Decoder, h: &Tensor, targets: &[u32]) -> Result<Vec<f32>> {
+    let mut out = Vec::with_capacity(targets.len());
+    for (c, chunk) in targets.chunks(LM_HEAD_CHUNK).enumerate() {
+        let rows = h.narrow(0, c * LM_HEAD_CHUNK, chunk.len())?;
+        let logits = decoder.logits(&rows)?;
+        let vocab = logits.dim(1)?;
+        let flat: Vec<f32> = logits.flatten_all()?.to_vec1()?;
+        out.extend(
+            flat.par_chunks(vocab)
+                .zip(chunk.par_iter())
+                .map(|(row, &t)| row[t as usize] - logsumexp(row))
+                .collect::<Vec<_>>(),
+        );
+    }
+    Ok(out)
+}
+
+/// The CPU fast path: `gemm` writes each chunk's logits into one reused
+/// buffer (no allocation, zeroing or copy per chunk), then a vectorised
+/// log-sum-exp reduces every row in parallel.
+fn lm_head_logprobs_cpu(h: &Tensor, w: &Tensor, targets: &[u32]) -> Result<Vec<f32>> {
+    let (vocab, hidden) = w.dims2()?;
+    let h: Vec<f32> = h.flatten_all()?.to_vec1()?;
+    let (storage, layout) = w.storage_and_layout();
+    let candle_core::Storage::Cpu(cpu) = &*storage else {
+        return Err(ModelError::Input(
+            "lm-head weights are not on the CPU".into(),
+        ));
+    };
+    let Some((a, b)) = layout.contiguous_offsets() else {
+        return Err(ModelError::Input(
+            "lm-head weights are not contiguous".into(),
+        ));
+    };
+    let w = &cpu.as_slice::<f32>()?[a..b];
+    let threads = rayon::current_num_threads();
+    let parallelism = if threads > 1 {
+        gemm::Parallelism::Rayon(threads)
+    } else {
+        gemm::Parallelism::None
+    };
+    let mut buf = vec![0f32; LM_HEAD_CHUNK.min(targets.len()) * vocab];
+    let mut out = Vec::with_capacity(targets.len());
+    for (c, chunk) in targets.chunks(LM_HEAD_CHUNK).enumerate() {
+        let m = chunk.len();
+        let lhs = &h[c * LM_HEAD_CHUNK * hidden..(c * LM_HEAD_CHUNK + m) * hidden];
+        // SAFETY: dst holds m×vocab floats (row stride vocab), lhs m×hidden
+        // (row stride hidden), rhs = wᵀ read from w's vocab×hidden row-major
+        // storage (row stride 1, column stride hidden); all in bounds.
+        unsafe {
+            gemm::gemm(
+                m,
+                vocab,
+                hidden,
+                buf.as_mut_ptr(),
+                1,
+                vocab as isize,
+                false,
+                lhs.as_ptr(),
+                1,
+                hidden as isize,
+                w.as_ptr(),
+                hidden as isize,
+                1,
+                0.0,
+                1.0,
+                false,
+                false,
+                false,
+                parallelism,
+            );
+        }
+        out.extend(
+            buf[..m * vocab]
+                .par_chunks(vocab)
+                .zip(chunk.par_iter())
+                .map(|(row, &t)| row[t as usize] - logsumexp(row))
+                .collect::<Vec<_>>(),
+        );
+    }
+    Ok(out)
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Run `hf_reference.py bench --json` only on a quiet machine and keep the result only when the
-# machine stayed quiet throughout (no rustc / cargo-built binaries running, 1-min load < 0.7
-# before). Retries until a clean run or the deadline. Writes out/bench.json and out/bench.log.
+# machine stayed quiet throughout (no rustc / cargo / cargo-built binary running, checked every
+# 2 s; 1-min load < 0.7 before). Retries until a clean run or the deadline. Writes out/bench.json and out/bench.log.
 #   usage: bench-when-quiet.sh [deadline-minutes (default 120)]
 set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -10,9 +10,14 @@ py=${PYTHON:-$root/.venv/bin/python}
 deadline=$(( $(date +%s) + ${1:-120} * 60 ))
 log="$here/out/bench.log"
 
+# rustc, cargo, or any binary cargo built (e.g. `target/debug/gauntlet bench`, test binaries)
+others() {
+    pgrep -x rustc >/dev/null || pgrep -x cargo >/dev/null ||
+        pgrep -f '(^|/)target/(debug|release)/' >/dev/null
+}
+
 busy() {
-    pgrep -x rustc >/dev/null && return 0
-    pgrep -f "$root/target/" >/dev/null && return 0
+    others && return 0
     awk '{exit !($1 >= 0.7)}' /proc/loadavg
 }
 
@@ -24,7 +29,7 @@ while [ "$(date +%s)" -lt "$deadline" ]; do
     pid=$!
     disturbed=0
     while kill -0 "$pid" 2>/dev/null; do
-        if pgrep -x rustc >/dev/null || pgrep -f "$root/target/" >/dev/null; then disturbed=1; fi
+        if others; then disturbed=1; fi
         sleep 2
     done
     wait "$pid"; rc=$?
