@@ -9,7 +9,7 @@ export GAUNTLET_CACHE=$cache
 
 gguf=$(scripts/fetch-smollm2.sh | tail -n 1)
 cargo build --bin gauntlet
-bin=target/debug/gauntlet
+bin="${CARGO_TARGET_DIR:-target}/debug/gauntlet"
 hf="$cache/smollm2/hf"
 if [ ! -f "$hf/model.safetensors" ]; then
     rm -rf "$hf.tmp"

@@ -28,11 +28,12 @@ pub fn silu_mul(gate: &Tensor, up: &Tensor) -> candle_core::Result<Tensor> {
         .apply_op2_no_bwd(&up.contiguous()?, &SiluMul)
 }
 
-fn slice<'a>(s: &'a CpuStorage, l: &Layout) -> candle_core::Result<&'a [f32]> {
+/// The contiguous f32 data of a CPU operand.
+pub(crate) fn slice<'a>(s: &'a CpuStorage, l: &Layout) -> candle_core::Result<&'a [f32]> {
     let data = s.as_slice::<f32>()?;
     match l.contiguous_offsets() {
         Some((a, b)) => Ok(&data[a..b]),
-        None => candle_core::bail!("fastops: operand must be contiguous"),
+        None => candle_core::bail!("custom op: operand must be contiguous"),
     }
 }
 

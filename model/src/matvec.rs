@@ -10,6 +10,8 @@
 use candle_core::{CpuStorage, CustomOp2, Layout, Shape, Tensor};
 use rayon::prelude::*;
 
+use crate::fastops::slice;
+
 /// Largest number of rows of `x` this op is used for.
 pub const MAX_ROWS: usize = 16;
 
@@ -40,8 +42,8 @@ impl CustomOp2 for SmallMatmul {
         if k != k2 || m > MAX_ROWS {
             candle_core::bail!("small-matmul: shapes {:?} and {:?}", l1.shape(), l2.shape());
         }
-        let x = contiguous(s1.as_slice::<f32>()?, l1)?;
-        let w = contiguous(s2.as_slice::<f32>()?, l2)?;
+        let x = slice(s1, l1)?;
+        let w = slice(s2, l2)?;
         // out_t[j][r] then transposed: each task writes one contiguous block.
         let mut out_t = vec![0f32; n * m];
         out_t
@@ -61,13 +63,6 @@ impl CustomOp2 for SmallMatmul {
             }
         }
         Ok((CpuStorage::F32(out), Shape::from((m, n))))
-    }
-}
-
-fn contiguous<'a>(s: &'a [f32], l: &Layout) -> candle_core::Result<&'a [f32]> {
-    match l.contiguous_offsets() {
-        Some((a, b)) => Ok(&s[a..b]),
-        None => candle_core::bail!("small-matmul: operands must be contiguous"),
     }
 }
 

@@ -1,0 +1,188 @@
+//! The `gauntlet` binary end to end on tiny models generated in code: JSON
+//! contracts of `loss` and `eval`, and bad input as clear errors with a
+//! non-zero exit code.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use gauntlet_model::testing::{write_tiny_model, TinySpec};
+use gauntlet_model::Architecture;
+
+fn gauntlet(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_gauntlet"))
+        .args(args)
+        .output()
+        .expect("run gauntlet")
+}
+
+fn tiny() -> tempfile::TempDir {
+    let d = tempfile::tempdir().expect("tempdir");
+    write_tiny_model(d.path(), &TinySpec::new(Architecture::Llama)).expect("tiny");
+    d
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> String {
+    let p = dir.join(name);
+    std::fs::write(&p, text).expect("write");
+    p.to_string_lossy().into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn loss_prints_one_json_line_per_input_and_truncates_long_texts() {
+    let m = tiny();
+    let io = tempfile::tempdir().expect("tempdir");
+    // The tiny model's context is 512 tokens, one byte per token.
+    let long = "x".repeat(700);
+    let input = write(
+        io.path(),
+        "in.jsonl",
+        &format!("{{\"text\": \"hello world\"}}\n{{\"text\": \"{long}\"}}\n"),
+    );
+    let o = gauntlet(&[
+        "loss",
+        "--model",
+        &m.path().to_string_lossy(),
+        "--input",
+        &input,
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json line"))
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0]["tokens"], 11);
+    assert!(lines[0]["mean_nll"].as_f64().expect("nll") > 0.0);
+    assert_eq!(lines[1]["tokens"], 512);
+    assert_eq!(lines[1]["truncated_from"], 700);
+    assert!(stderr(&o).contains("truncated"), "{}", stderr(&o));
+}
+
+#[test]
+fn bad_inputs_exit_non_zero_with_the_file_and_problem() {
+    let m = tiny();
+    let model = m.path().to_string_lossy().into_owned();
+    let io = tempfile::tempdir().expect("tempdir");
+
+    let empty_line = write(
+        io.path(),
+        "a.jsonl",
+        "{\"text\": \"a\"}\n\n{\"text\": \"b\"}\n",
+    );
+    let o = gauntlet(&["loss", "--model", &model, "--input", &empty_line]);
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("a.jsonl:2: empty line"),
+        "{}",
+        stderr(&o)
+    );
+
+    let bad_json = write(io.path(), "b.jsonl", "{\"txt\": 1}\n");
+    let o = gauntlet(&["loss", "--model", &model, "--input", &bad_json]);
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("b.jsonl:1: malformed line"),
+        "{}",
+        stderr(&o)
+    );
+
+    let good = write(io.path(), "c.jsonl", "{\"text\": \"abc\"}\n");
+    let broken = tiny();
+    std::fs::write(broken.path().join("config.json"), "{").expect("write");
+    let o = gauntlet(&[
+        "loss",
+        "--model",
+        &broken.path().to_string_lossy(),
+        "--input",
+        &good,
+    ]);
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("config.json: malformed config"),
+        "{}",
+        stderr(&o)
+    );
+
+    let mc = write(
+        io.path(),
+        "mc.jsonl",
+        "{\"question\": \"q\", \"choices\": [\"x\", \"y\"], \"answer\": \"C\"}\n",
+    );
+    let o = gauntlet(&[
+        "eval",
+        "--model",
+        &model,
+        "--task",
+        "multiple-choice",
+        "--data",
+        &mc,
+    ]);
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("mc.jsonl:1: `answer` \"C\""),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn nan_model_is_reported_not_scored() {
+    let m = tiny();
+    let path = m.path().join("model.safetensors");
+    let dev = candle_core::Device::Cpu;
+    let mut t = candle_core::safetensors::load(&path, &dev).expect("load");
+    let w = (t["model.norm.weight"].clone() * f64::NAN).expect("nan");
+    t.insert("model.norm.weight".into(), w);
+    candle_core::safetensors::save(&t, &path).expect("save");
+    let io = tempfile::tempdir().expect("tempdir");
+    let input = write(io.path(), "in.jsonl", "{\"text\": \"hello\"}\n");
+    let o = gauntlet(&[
+        "loss",
+        "--model",
+        &m.path().to_string_lossy(),
+        "--input",
+        &input,
+        "--json",
+    ]);
+    assert!(!o.status.success());
+    assert!(o.stdout.is_empty(), "no loss may be printed");
+    assert!(stderr(&o).contains("NaN"), "{}", stderr(&o));
+}
+
+#[test]
+fn multiple_choice_json_has_the_contract_fields() {
+    let m = tiny();
+    let io = tempfile::tempdir().expect("tempdir");
+    let data = write(
+        io.path(),
+        "mc.jsonl",
+        "{\"question\": \"2+2?\", \"choices\": [\"3\", \"4\", \"5\", \"6\"], \"answer\": \"B\"}\n\
+         {\"question\": \"Sky?\", \"choices\": [\"blue\", \"red\", \"green\", \"black\"], \"answer\": \"A\"}\n",
+    );
+    let o = gauntlet(&[
+        "eval",
+        "--model",
+        &m.path().to_string_lossy(),
+        "--task",
+        "multiple-choice",
+        "--data",
+        &data,
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    assert_eq!(v["n"], 2);
+    let raw = v["raw_score"].as_f64().expect("raw");
+    assert!((0.0..=1.0).contains(&raw));
+    let items = v["items"].as_array().expect("items");
+    assert_eq!(items.len(), 2);
+    for it in items {
+        assert!(it["pred"].is_null() || it["pred"].is_string());
+        assert!(it["completion"].is_string());
+    }
+}
