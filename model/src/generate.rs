@@ -37,7 +37,6 @@ pub fn generate(
     let device = decoder.device().clone();
     let longest = prompts.iter().map(Vec::len).max().unwrap_or(0);
     let cap = longest + opts.max_new_tokens;
-    let max_len = cap.min(cfg.max_position_embeddings.max(cap));
 
     // Prefill: one packed pass; each prompt's keys/values go right-aligned into
     // the cache so that every row writes its next token at the same slot.
@@ -124,8 +123,14 @@ pub fn generate(
                 .map(|&s| (prompts[s].len() + outputs[s].len() - 1) as u32)
                 .collect();
             let masks = step_masks(&active, &pad, slot, cfg.sliding_window, &device)?;
+            // LongRoPE picks its table by the current length, as transformers does.
+            let step_len = positions
+                .iter()
+                .copied()
+                .max()
+                .map_or(1, |p| p as usize + 1);
             let h =
-                decoder.forward_step(&step_ids, &positions, slot, &mut cache, &masks, max_len)?;
+                decoder.forward_step(&step_ids, &positions, slot, &mut cache, &masks, step_len)?;
             logits = decoder.logits(&h)?;
             slot += 1;
         }
