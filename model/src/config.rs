@@ -340,7 +340,7 @@ impl ModelConfig {
     /// Whether layer `layer` attends only within the sliding window.
     pub fn layer_window(&self, layer: usize) -> Option<usize> {
         match self.sliding_window {
-            Some(w) if !self.sliding_window_alternating || layer % 2 == 0 => Some(w),
+            Some(w) if !self.sliding_window_alternating || layer.is_multiple_of(2) => Some(w),
             _ => None,
         }
     }

@@ -34,7 +34,7 @@ fn close(a: &[f32], b: &[f32], tol: f32) -> bool {
 fn argmax_full(m: &Model, ids: &[u32]) -> u32 {
     let d = m.decoder();
     let h = d
-        .forward_packed(ids, &[0..ids.len()], None)
+        .forward_packed(ids, std::slice::from_ref(&(0..ids.len())), None)
         .expect("forward");
     let last = h.narrow(0, ids.len() - 1, 1).expect("narrow");
     let logits: Vec<f32> = d
@@ -116,7 +116,7 @@ fn cached_generation_matches_full_recomputation() {
             ..GenerateOptions::default()
         };
         let out = m
-            .generate_tokens(&[prompt.clone()], &opts)
+            .generate_tokens(std::slice::from_ref(&prompt), &opts)
             .expect("generate");
         let mut ids = prompt;
         for &t in &out[0] {
@@ -144,7 +144,9 @@ fn batched_generation_equals_one_prompt_at_a_time() {
         };
         let batch = m.generate_tokens(&prompts, &opts).expect("batch");
         for (p, b) in prompts.iter().zip(&batch) {
-            let alone = m.generate_tokens(&[p.clone()], &opts).expect("alone");
+            let alone = m
+                .generate_tokens(std::slice::from_ref(p), &opts)
+                .expect("alone");
             assert_eq!(&alone[0], b, "{name}");
         }
     }
@@ -163,7 +165,7 @@ fn repetition_penalty_follows_transformers_definition() {
     // With an enormous penalty, a seen token only wins if every unseen logit is
     // below the penalised ones, which random logits never are.
     let out = m
-        .generate_tokens(&[prompt.clone()], &opts)
+        .generate_tokens(std::slice::from_ref(&prompt), &opts)
         .expect("generate");
     assert!(!prompt.contains(&out[0][0]));
 }
