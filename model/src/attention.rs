@@ -11,6 +11,7 @@ use std::collections::HashMap;
 use std::ops::Range;
 
 use candle_core::{Device, Tensor};
+use rayon::prelude::*;
 
 use crate::error::Result;
 
@@ -85,7 +86,10 @@ pub fn packed(
 ) -> Result<Tensor> {
     let groups = heads.q / heads.kv;
     let window = window.unwrap_or(usize::MAX);
-    let mut outs = Vec::new();
+    // (sequence start, qa, qb, ka, mask) for every query block, masks built
+    // (or reused) up front so the blocks can run in parallel: one block's
+    // matmuls are too small to keep both cores busy on their own.
+    let mut blocks = Vec::new();
     for seq in seqs {
         let len = seq.end - seq.start;
         let mut qa = 0;
@@ -96,30 +100,38 @@ pub fn packed(
             } else {
                 (qa + 1).saturating_sub(window)
             };
+            let mask = masks.get(qa, qb, ka, window, q.device())?;
+            blocks.push((seq.start, qa, qb, ka, mask));
+            qa = qb;
+        }
+    }
+    let block =
+        |&(start, qa, qb, ka, ref mask): &(usize, usize, usize, usize, Tensor)| -> Result<Tensor> {
             let lq = qb - qa;
             let lk = qb - ka;
-            let qb_t = q.narrow(1, seq.start + qa, lq)?.contiguous()?.reshape((
+            let qb_t = q.narrow(1, start + qa, lq)?.contiguous()?.reshape((
                 heads.kv,
                 groups * lq,
                 heads.dim,
             ))?;
-            let kb = k.narrow(1, seq.start + ka, lk)?.contiguous()?;
-            let vb = v.narrow(1, seq.start + ka, lk)?.contiguous()?;
+            let kb = k.narrow(1, start + ka, lk)?.contiguous()?;
+            let vb = v.narrow(1, start + ka, lk)?.contiguous()?;
             let mut scores = qb_t.matmul(&kb.t()?)?;
             if let Some(cap) = heads.softcap {
                 scores = softcap(&scores, cap)?;
             }
-            let mask = masks.get(qa, qb, ka, window, q.device())?;
             let scores = scores
                 .reshape((heads.kv, groups, lq, lk))?
-                .broadcast_add(&mask)?;
+                .broadcast_add(mask)?;
             let probs =
                 crate::fastops::softmax_last_dim(&scores)?.reshape((heads.kv, groups * lq, lk))?;
-            let o = probs.matmul(&vb)?.reshape((heads.q, lq, heads.dim))?;
-            outs.push(o);
-            qa = qb;
-        }
-    }
+            Ok(probs.matmul(&vb)?.reshape((heads.q, lq, heads.dim))?)
+        };
+    let outs: Vec<Tensor> = if q.device().is_cpu() {
+        blocks.par_iter().map(block).collect::<Result<_>>()?
+    } else {
+        blocks.iter().map(block).collect::<Result<_>>()?
+    };
     let o = Tensor::cat(&outs, 1)?; // [H, T, D]
     let t = o.dim(1)?;
     Ok(o.transpose(0, 1)?
