@@ -31,6 +31,16 @@ fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
+/// The command failed and its error names `needle` (the file and the problem).
+fn assert_fails_with(o: &Output, needle: &str) {
+    assert!(!o.status.success(), "expected failure, got success");
+    assert!(
+        stderr(o).contains(needle),
+        "{needle:?} not in: {}",
+        stderr(o)
+    );
+}
+
 #[test]
 fn loss_prints_one_json_line_per_input_and_truncates_long_texts() {
     let m = tiny();
@@ -75,21 +85,11 @@ fn bad_inputs_exit_non_zero_with_the_file_and_problem() {
         "{\"text\": \"a\"}\n\n{\"text\": \"b\"}\n",
     );
     let o = gauntlet(&["loss", "--model", &model, "--input", &empty_line]);
-    assert!(!o.status.success());
-    assert!(
-        stderr(&o).contains("a.jsonl:2: empty line"),
-        "{}",
-        stderr(&o)
-    );
+    assert_fails_with(&o, "a.jsonl:2: empty line");
 
     let bad_json = write(io.path(), "b.jsonl", "{\"txt\": 1}\n");
     let o = gauntlet(&["loss", "--model", &model, "--input", &bad_json]);
-    assert!(!o.status.success());
-    assert!(
-        stderr(&o).contains("b.jsonl:1: malformed line"),
-        "{}",
-        stderr(&o)
-    );
+    assert_fails_with(&o, "b.jsonl:1: malformed line");
 
     let good = write(io.path(), "c.jsonl", "{\"text\": \"abc\"}\n");
     let broken = tiny();
@@ -101,12 +101,7 @@ fn bad_inputs_exit_non_zero_with_the_file_and_problem() {
         "--input",
         &good,
     ]);
-    assert!(!o.status.success());
-    assert!(
-        stderr(&o).contains("config.json: malformed config"),
-        "{}",
-        stderr(&o)
-    );
+    assert_fails_with(&o, "config.json: malformed config");
 
     let mc = write(
         io.path(),
@@ -122,12 +117,7 @@ fn bad_inputs_exit_non_zero_with_the_file_and_problem() {
         "--data",
         &mc,
     ]);
-    assert!(!o.status.success());
-    assert!(
-        stderr(&o).contains("mc.jsonl:1: `answer` \"C\""),
-        "{}",
-        stderr(&o)
-    );
+    assert_fails_with(&o, "mc.jsonl:1: `answer` \"C\"");
 }
 
 #[test]
