@@ -1,0 +1,1 @@
+//! Gauntlet's subtensor backend: the `Chain` trait on a real Bittensor node.
