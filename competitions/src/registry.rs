@@ -179,6 +179,17 @@ impl Registry {
             .into_iter()
             .find(|a| a.competition.id == id)
     }
+
+    /// The last schedule entry that runs competition `id`: its start block
+    /// and the competition as it runs there. `None` for a competition that
+    /// is never scheduled (retired). Used when no block is given: a
+    /// competition is then evaluated with its most recent task set.
+    pub fn latest_run(&self, id: CompetitionId) -> Option<(Block, ActiveCompetition<'_>)> {
+        self.schedule.iter().rev().find_map(|entry| {
+            self.competition_at(id, entry.start_block)
+                .map(|active| (entry.start_block, active))
+        })
+    }
 }
 
 fn builtin_sources() -> Vec<Source> {

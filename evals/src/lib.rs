@@ -11,4 +11,5 @@ pub use model::{ChatMessage, GenerateOptions, LanguageModel, ModelError, ScoreRe
 pub mod ifeval;
 pub mod normalize;
 pub mod similarity;
+pub mod tasks;
 pub mod weights;

@@ -159,3 +159,17 @@ fn task_details_match_the_reference() {
         .iter()
         .all(|t| t.method == EvalMethod::ReferenceLoss && t.dataset_kwargs.samples == 120));
 }
+
+#[test]
+fn latest_run_finds_the_most_recent_entry_of_a_competition() {
+    let registry = Registry::builtin().expect("builtin");
+    let instruct = registry.by_name("INSTRUCT_8B").expect("exists");
+    let (start, active) = registry.latest_run(instruct.id).expect("scheduled");
+    assert_eq!(start, Block(4_675_163));
+    assert_eq!(active.reward_share, 1.0);
+    assert_eq!(active.task_set.version, 2);
+    let sn9 = registry.by_name("SN9_MODEL").expect("exists");
+    assert!(registry.latest_run(sn9.id).is_none(), "retired");
+    let reasoning = registry.by_name("DISTILLED_REASONING_3B").expect("exists");
+    assert_eq!(registry.latest_run(reasoning.id).expect("scheduled").0, Block(5_158_632));
+}

@@ -1,0 +1,95 @@
+//! Running the synthetic IFEval (REFERENCE §2): every prompt of every pair is
+//! one user turn, generated greedily (≤ 200 new tokens, repetition penalty
+//! 1.2) — all prompts in length-sorted batches rather than one at a time —
+//! and the responses are scored by [`crate::ifeval::score_pairs`].
+
+use crate::ifeval::{
+    score_pairs, IfEvalSample, IfEvalScore, PairOutcome, MAX_NEW_TOKENS, REPETITION_PENALTY,
+};
+use crate::model::{ChatMessage, GenerateOptions, LanguageModel};
+use crate::multiple_choice::EvalError;
+
+/// Prompts generated together.
+const BATCH: usize = 8;
+
+/// The outcome of an IFEval run.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct IfEvalRun {
+    /// The raw score (a loss in `[0, 1]`).
+    pub raw_score: f64,
+    /// Pairs whose answers were near-identical.
+    pub duplicate_pairs: usize,
+    /// Whether the duplicate guard set the raw score to 1.
+    pub duplicate_guard: bool,
+    /// Each pair's two responses, in input order.
+    pub responses: Vec<[String; 2]>,
+    /// Each response's score `1 - r²`, in input order.
+    pub per_sample: Vec<[f64; 2]>,
+}
+
+/// Generates both answers of every pair and scores them.
+pub fn if_eval(
+    model: &mut dyn LanguageModel,
+    samples: &[IfEvalSample],
+    progress: &mut dyn FnMut(usize),
+) -> Result<IfEvalRun, EvalError> {
+    if samples.is_empty() {
+        return Err(EvalError::Empty);
+    }
+    let prompts: Vec<Vec<u32>> = samples
+        .iter()
+        .flat_map(|s| s.prompts.iter())
+        .map(|p| model.encode_chat(&[ChatMessage::user(p.clone())], true))
+        .collect::<Result<_, _>>()
+        .map_err(EvalError::Model)?;
+    let mut order: Vec<usize> = (0..prompts.len()).collect();
+    order.sort_by_key(|&i| prompts[i].len());
+    let opts = GenerateOptions {
+        max_new_tokens: MAX_NEW_TOKENS,
+        repetition_penalty: REPETITION_PENALTY,
+        ..GenerateOptions::default()
+    };
+    let mut texts = vec![String::new(); prompts.len()];
+    for chunk in order.chunks(BATCH) {
+        let batch: Vec<Vec<u32>> = chunk.iter().map(|&i| prompts[i].clone()).collect();
+        let outs = model.generate(&batch, &opts).map_err(EvalError::Model)?;
+        for (&i, ids) in chunk.iter().zip(outs) {
+            texts[i] = model.decode(&ids).map_err(EvalError::Model)?;
+        }
+        progress(chunk.len());
+    }
+    let responses: Vec<[String; 2]> = texts
+        .chunks(2)
+        .map(|c| [c[0].clone(), c.get(1).cloned().unwrap_or_default()])
+        .collect();
+    let outcomes: Vec<PairOutcome<'_>> = samples
+        .iter()
+        .zip(&responses)
+        .map(|(s, r)| PairOutcome {
+            rules: &s.rules,
+            responses: Some([r[0].as_str(), r[1].as_str()]),
+        })
+        .collect();
+    let IfEvalScore {
+        raw,
+        duplicate_pairs,
+        duplicate_guard,
+    } = score_pairs(&outcomes);
+    let per_sample = samples
+        .iter()
+        .zip(&responses)
+        .map(|(s, r)| {
+            [
+                crate::ifeval::response_score(&s.rules.first, &r[0]),
+                crate::ifeval::response_score(&s.rules.second, &r[1]),
+            ]
+        })
+        .collect();
+    Ok(IfEvalRun {
+        raw_score: raw,
+        duplicate_pairs,
+        duplicate_guard,
+        responses,
+        per_sample,
+    })
+}

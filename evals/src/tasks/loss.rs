@@ -1,0 +1,112 @@
+//! Shared machinery of the loss tasks: scoring requests in token-budgeted
+//! batches and averaging negative log-likelihoods.
+
+use crate::model::{LanguageModel, ScoreRequest};
+use crate::multiple_choice::EvalError;
+
+/// How loss tasks batch their work.
+#[derive(Debug, Clone, Copy)]
+pub struct LossOptions {
+    /// Longest sequence scored, in tokens (the competition's sequence length,
+    /// capped by the model's context); longer ones are truncated.
+    pub max_tokens: usize,
+    /// Tokens handed to the model per call (the runtime packs them without
+    /// padding); smaller values give finer progress, larger ones fewer calls.
+    pub batch_tokens: usize,
+}
+
+impl Default for LossOptions {
+    fn default() -> Self {
+        Self {
+            max_tokens: 4096,
+            batch_tokens: 8192,
+        }
+    }
+}
+
+/// The outcome of a loss task.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct LossResult {
+    /// Mean over samples of each sample's mean NLL (nats per token).
+    pub raw_score: f64,
+    /// Each sample's mean NLL, in input order; `None` for a sample with no
+    /// scored token (skipped, e.g. truncated away).
+    pub per_sample: Vec<Option<f64>>,
+    /// Tokens scored in all.
+    pub scored_tokens: usize,
+}
+
+/// Scores `requests` in batches of about `batch_tokens` tokens and returns
+/// each request's mean NLL (`None` when it has no scored position).
+pub(crate) fn mean_nlls(
+    model: &mut dyn LanguageModel,
+    requests: &[ScoreRequest],
+    batch_tokens: usize,
+    progress: &mut dyn FnMut(usize),
+) -> Result<(Vec<Option<f64>>, usize), EvalError> {
+    let mut out = Vec::with_capacity(requests.len());
+    let mut scored = 0usize;
+    let mut start = 0;
+    while start < requests.len() {
+        let mut end = start;
+        let mut tokens = 0;
+        while end < requests.len() && (end == start || tokens + requests[end].tokens.len() <= batch_tokens) {
+            tokens += requests[end].tokens.len();
+            end += 1;
+        }
+        let lps = model
+            .token_logprobs(&requests[start..end])
+            .map_err(EvalError::Model)?;
+        for lp in lps {
+            scored += lp.len();
+            out.push(mean_nll(&lp));
+        }
+        progress(end - start);
+        start = end;
+    }
+    Ok((out, scored))
+}
+
+/// Mean negative log-probability, accumulated in f64; `None` when empty.
+pub(crate) fn mean_nll(logprobs: &[f32]) -> Option<f64> {
+    if logprobs.is_empty() {
+        return None;
+    }
+    let sum: f64 = logprobs.iter().map(|&l| -f64::from(l)).sum();
+    Some(sum / logprobs.len() as f64)
+}
+
+/// Builds a [`LossResult`] from per-sample losses: the raw score is the mean
+/// of the samples that have one; no such sample is [`EvalError::Empty`].
+pub(crate) fn finish(per_sample: Vec<Option<f64>>, scored_tokens: usize) -> Result<LossResult, EvalError> {
+    let losses: Vec<f64> = per_sample.iter().flatten().copied().collect();
+    if losses.is_empty() {
+        return Err(EvalError::Empty);
+    }
+    let raw_score = losses.iter().sum::<f64>() / losses.len() as f64;
+    Ok(LossResult {
+        raw_score,
+        per_sample,
+        scored_tokens,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mean_nll_is_negated_mean() {
+        assert_eq!(mean_nll(&[]), None);
+        let m = mean_nll(&[-1.0, -2.0, -3.0]).unwrap();
+        assert!((m - 2.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn finish_skips_empty_samples() {
+        let r = finish(vec![Some(1.0), None, Some(3.0)], 7).unwrap();
+        assert!((r.raw_score - 2.0).abs() < 1e-12);
+        assert_eq!(r.scored_tokens, 7);
+        assert!(matches!(finish(vec![None], 0), Err(EvalError::Empty)));
+    }
+}

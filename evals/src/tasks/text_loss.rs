@@ -1,0 +1,167 @@
+//! Text loss (REFERENCE §2, FineWeb-style): per document the mean next-token
+//! cross-entropy over its first `max_tokens` tokens; raw = mean over
+//! documents. Documents are packed without padding, so — unlike the
+//! reference, which pads to the sequence length and counts the pad tokens —
+//! no pad token is ever scored.
+//!
+//! The sanity guard [`degenerate_output`] catches models that minimise loss
+//! by collapsing: greedy 20-token continuations of two different prefixes
+//! that agree in ≥ 10 positions, or that both repeat one token more than 10
+//! times, mark the model as degenerate (raw = +inf).
+
+use std::collections::HashMap;
+
+use super::loss::{finish, mean_nlls, LossOptions, LossResult};
+use crate::model::{GenerateOptions, LanguageModel, ScoreRequest};
+use crate::multiple_choice::EvalError;
+
+/// Tokens of each of the two documents used as the guard's prefixes.
+pub const SANITY_PREFIX_TOKENS: usize = 32;
+/// Tokens generated per prefix by the guard.
+const SANITY_NEW_TOKENS: usize = 20;
+/// Agreeing positions (of 20) at which two continuations count as the same.
+const SANITY_MAX_AGREEMENT: usize = 10;
+/// A continuation repeating one token more often than this is a loop.
+const SANITY_MAX_REPEATS: usize = 10;
+
+/// Scores each document's first `opts.max_tokens` tokens (with the
+/// tokenizer's default special tokens, as `tokenizer(text)` in transformers).
+/// Documents of fewer than two tokens have nothing to predict and are skipped.
+pub fn text_loss(
+    model: &mut dyn LanguageModel,
+    documents: &[String],
+    opts: LossOptions,
+    progress: &mut dyn FnMut(usize),
+) -> Result<LossResult, EvalError> {
+    if documents.is_empty() {
+        return Err(EvalError::Empty);
+    }
+    let max = opts.max_tokens.min(model.max_context()).max(2);
+    let mut requests = Vec::with_capacity(documents.len());
+    for doc in documents {
+        let mut tokens = model.encode(doc, true).map_err(EvalError::Model)?;
+        tokens.truncate(max);
+        requests.push(ScoreRequest::full(tokens));
+    }
+    // The runtime rejects an empty request: score only the non-empty ones.
+    let keep: Vec<usize> = (0..requests.len())
+        .filter(|&i| requests[i].tokens.len() >= 2)
+        .collect();
+    let scored_requests: Vec<ScoreRequest> = keep.iter().map(|&i| requests[i].clone()).collect();
+    let skipped = requests.len() - keep.len();
+    if skipped > 0 {
+        tracing::warn!(skipped, "documents shorter than two tokens skipped");
+        progress(skipped);
+    }
+    let (losses, scored) = mean_nlls(model, &scored_requests, opts.batch_tokens, progress)?;
+    let mut per_sample = vec![None; requests.len()];
+    for (i, loss) in keep.into_iter().zip(losses) {
+        per_sample[i] = loss;
+    }
+    finish(per_sample, scored)
+}
+
+/// The guard's verdict, with what it saw (for logs and state).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct SanityVerdict {
+    /// Whether the model's output is degenerate (its text loss becomes +inf).
+    pub degenerate: bool,
+    /// Positions where the two continuations hold the same token.
+    pub agreeing_positions: usize,
+    /// The highest count of a single token in each continuation.
+    pub max_repeats: [usize; 2],
+}
+
+/// Runs the sanity guard on the first [`SANITY_PREFIX_TOKENS`] tokens of two
+/// documents: greedy, 20 new tokens each, stopping at EOS.
+pub fn degenerate_output(
+    model: &mut dyn LanguageModel,
+    documents: [&str; 2],
+) -> Result<SanityVerdict, EvalError> {
+    let mut prefixes = Vec::with_capacity(2);
+    for doc in documents {
+        let mut ids = model.encode(doc, true).map_err(EvalError::Model)?;
+        ids.truncate(SANITY_PREFIX_TOKENS);
+        if ids.is_empty() {
+            return Err(EvalError::Empty);
+        }
+        prefixes.push(ids);
+    }
+    let opts = GenerateOptions {
+        max_new_tokens: SANITY_NEW_TOKENS,
+        ..GenerateOptions::default()
+    };
+    let outs = model.generate(&prefixes, &opts).map_err(EvalError::Model)?;
+    let (a, b) = match outs.as_slice() {
+        [a, b] => (a, b),
+        _ => return Err(EvalError::Empty),
+    };
+    Ok(judge(a, b))
+}
+
+/// The guard's rule on two continuations.
+fn judge(a: &[u32], b: &[u32]) -> SanityVerdict {
+    let agreeing_positions = a.iter().zip(b).filter(|(x, y)| x == y).count();
+    let max_repeats = [max_count(a), max_count(b)];
+    let degenerate = agreeing_positions >= SANITY_MAX_AGREEMENT
+        || max_repeats.iter().all(|&m| m > SANITY_MAX_REPEATS);
+    SanityVerdict {
+        degenerate,
+        agreeing_positions,
+        max_repeats,
+    }
+}
+
+fn max_count(ids: &[u32]) -> usize {
+    let mut counts: HashMap<u32, usize> = HashMap::new();
+    for &id in ids {
+        *counts.entry(id).or_default() += 1;
+    }
+    counts.into_values().max().unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn distinct_varied_outputs_pass() {
+        let a: Vec<u32> = (0..20).collect();
+        let b: Vec<u32> = (100..120).collect();
+        let v = judge(&a, &b);
+        assert!(!v.degenerate);
+        assert_eq!(v.agreeing_positions, 0);
+        assert_eq!(v.max_repeats, [1, 1]);
+    }
+
+    #[test]
+    fn ten_agreeing_positions_fail() {
+        let a: Vec<u32> = (0..20).collect();
+        let mut b: Vec<u32> = (100..120).collect();
+        b[..9].copy_from_slice(&a[..9]);
+        assert!(!judge(&a, &b).degenerate, "9 agreeing positions pass");
+        b[9] = a[9];
+        let v = judge(&a, &b);
+        assert_eq!(v.agreeing_positions, 10);
+        assert!(v.degenerate);
+    }
+
+    #[test]
+    fn loops_fail_only_when_both_loop() {
+        let looped: Vec<u32> = [vec![7; 11], (200..209).collect()].concat();
+        let other_loop: Vec<u32> = [(300..309).collect(), vec![8; 11]].concat();
+        let varied: Vec<u32> = (100..120).collect();
+        assert!(!judge(&looped, &varied).degenerate);
+        let v = judge(&looped, &other_loop);
+        assert_eq!(v.max_repeats, [11, 11]);
+        assert!(v.degenerate);
+        let ten: Vec<u32> = [vec![7; 10], (200..210).collect()].concat();
+        assert!(!judge(&ten, &other_loop).degenerate, "exactly 10 repeats pass");
+    }
+
+    #[test]
+    fn short_outputs_are_judged_on_what_exists() {
+        assert!(!judge(&[], &[]).degenerate);
+        assert!(!judge(&[1, 2], &[1, 2]).degenerate);
+    }
+}
