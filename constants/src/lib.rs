@@ -1,25 +1,32 @@
 //! Protocol constants and id newtypes shared by every Gauntlet crate.
 //!
-//! This crate has no dependencies on purpose: everything here is plain data that
-//! the chain, the validator and the evals agree on. Numbers come from the
+//! This crate depends only on `serde` (the newtypes serialise as their plain
+//! numbers): everything here is plain data that the chain, the validator and
+//! the evals agree on. Numbers come from the
 //! reference subnet (SN37 "finetuning" v3.1.0); see `docs/PROTOCOL.md`.
 
 use std::fmt;
 
+use serde::{Deserialize, Serialize};
+
 /// A subnet id on a Bittensor chain (`NetUid` is a plain `u16` on subtensor).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
+#[serde(transparent)]
 pub struct NetUid(pub u16);
 
 /// A neuron's position (uid) inside one subnet.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
+#[serde(transparent)]
 pub struct Uid(pub u16);
 
 /// A block number on the chain.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
+#[serde(transparent)]
 pub struct Block(pub u64);
 
 /// A competition's stable numeric id; ids are never reused.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
 pub struct CompetitionId(pub u16);
 
 macro_rules! display_inner {
