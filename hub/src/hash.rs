@@ -111,6 +111,27 @@ pub fn repo_hash_dir(root: &Path) -> Result<String, HubError> {
     Ok(combine_file_hashes(hashes))
 }
 
+/// The SHA-256 digest and the length of one file on disk, streamed.
+pub(crate) fn sha256_file(path: &Path) -> Result<([u8; 32], u64), HubError> {
+    let io_err = |source| HubError::io(path, source);
+    let mut file = File::open(path).map_err(io_err)?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; READ_CHUNK_BYTES];
+    let mut len = 0u64;
+    loop {
+        match file.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => {
+                hasher.update(&buf[..n]);
+                len += n as u64;
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(io_err(e)),
+        }
+    }
+    Ok((hasher.finalize().into(), len))
+}
+
 /// `b64(sha256(repo_hash + hotkey_ss58))`: the repo hash bound to one miner's hotkey.
 pub fn secure_hash(repo_hash: &str, hotkey_ss58: &str) -> String {
     let mut hasher = Sha256::new();
@@ -121,7 +142,7 @@ pub fn secure_hash(repo_hash: &str, hotkey_ss58: &str) -> String {
 
 /// Every file under `root` as `(relative path with '/', full path)`, sorted by the
 /// relative path.
-fn list_files(root: &Path) -> Result<Vec<(String, PathBuf)>, HubError> {
+pub(crate) fn list_files(root: &Path) -> Result<Vec<(String, PathBuf)>, HubError> {
     let mut files = Vec::new();
     // An explicit stack of (relative prefix, directory) instead of recursion, so a
     // deeply nested tree cannot overflow the stack.
