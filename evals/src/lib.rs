@@ -5,6 +5,7 @@
 //! follow the reference convention: **losses, lower is better**.
 
 pub mod model;
+pub mod google_ifeval;
 pub mod multiple_choice;
 
 pub use model::{ChatMessage, GenerateOptions, LanguageModel, ModelError, ScoreRequest};

@@ -1,0 +1,96 @@
+//! Running IFEval on a model: one user turn per prompt with the model's chat
+//! template, greedy generation in batches, then [`score`](super::score()).
+
+use serde::Serialize;
+
+use crate::model::{ChatMessage, GenerateOptions, LanguageModel};
+
+use super::error::IfevalError;
+use super::prompt::IfevalPrompt;
+use super::score::{score, IfevalScore};
+
+/// New tokens per response unless configured otherwise (lm-evaluation-harness
+/// and if-verifiable runs commonly allow 512 to 1280; longer answers only
+/// matter for the long-form word and sentence counts).
+pub const DEFAULT_MAX_NEW_TOKENS: usize = 512;
+
+/// How to generate the responses.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct IfevalOptions {
+    /// Prompts generated together.
+    pub batch_size: usize,
+    /// At most this many new tokens per response (also capped so prompt and
+    /// response fit the model's context).
+    pub max_new_tokens: usize,
+    /// Repetition penalty of the greedy decoding (1.0 = off).
+    pub repetition_penalty: f32,
+}
+
+impl Default for IfevalOptions {
+    fn default() -> Self {
+        Self {
+            batch_size: 16,
+            max_new_tokens: DEFAULT_MAX_NEW_TOKENS,
+            repetition_penalty: 1.0,
+        }
+    }
+}
+
+/// The outcome of an IFEval run.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct IfevalResult {
+    /// The loss: `1 - prompt_strict` (lower is better).
+    pub raw_score: f64,
+    /// Accuracies and per-prompt outcomes.
+    pub score: IfevalScore,
+    /// The decoded responses, in prompt order.
+    pub responses: Vec<String>,
+}
+
+/// Generates a response to every prompt and scores them; `progress` is told
+/// how many prompts finished after each batch.
+pub fn evaluate(
+    model: &mut dyn LanguageModel,
+    prompts: &[IfevalPrompt],
+    opts: &IfevalOptions,
+    progress: &mut dyn FnMut(usize),
+) -> Result<IfevalResult, IfevalError> {
+    if prompts.is_empty() {
+        return Err(IfevalError::Empty);
+    }
+    let encoded = prompts
+        .iter()
+        .map(|p| model.encode_chat(&[ChatMessage::user(p.prompt.clone())], true))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(IfevalError::Model)?;
+    // Similar lengths together: less padding in a batch.
+    let mut order: Vec<usize> = (0..prompts.len()).collect();
+    order.sort_by_key(|&i| encoded[i].len());
+    let mut responses = vec![String::new(); prompts.len()];
+    for chunk in order.chunks(opts.batch_size.max(1)) {
+        let longest = chunk.iter().map(|&i| encoded[i].len()).max().unwrap_or(0);
+        let room = model.max_context().saturating_sub(longest).max(1);
+        let gen_opts = GenerateOptions {
+            max_new_tokens: opts.max_new_tokens.min(room),
+            repetition_penalty: opts.repetition_penalty,
+            ..GenerateOptions::default()
+        };
+        if gen_opts.max_new_tokens < opts.max_new_tokens {
+            tracing::debug!(room, "IFEval batch capped by the model's context");
+        }
+        let batch: Vec<Vec<u32>> = chunk.iter().map(|&i| encoded[i].clone()).collect();
+        let outs = model
+            .generate(&batch, &gen_opts)
+            .map_err(IfevalError::Model)?;
+        for (&i, ids) in chunk.iter().zip(outs) {
+            responses[i] = model.decode(&ids).map_err(IfevalError::Model)?;
+        }
+        progress(chunk.len());
+    }
+    let score = score(prompts, &responses)?;
+    Ok(IfevalResult {
+        raw_score: 1.0 - score.prompt_strict,
+        score,
+        responses,
+    })
+}
