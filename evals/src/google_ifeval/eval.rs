@@ -9,9 +9,10 @@ use super::error::IfevalError;
 use super::prompt::IfevalPrompt;
 use super::score::{score, IfevalScore};
 
-/// New tokens per response unless configured otherwise (lm-evaluation-harness
-/// and if-verifiable runs commonly allow 512 to 1280; longer answers only
-/// matter for the long-form word and sentence counts).
+/// New tokens per response unless configured otherwise. About 380 English
+/// words fit in 512 tokens, so the few prompts that demand more ("at least 600
+/// words", "at least 40 sentences") cannot pass at this budget; raise it where
+/// full-length answers matter.
 pub const DEFAULT_MAX_NEW_TOKENS: usize = 512;
 
 /// How to generate the responses.
