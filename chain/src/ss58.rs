@@ -45,6 +45,9 @@ pub fn decode_with_prefix(address: &str) -> Result<([u8; 32], u16), Ss58Error> {
     let data = bs58::decode(address)
         .into_vec()
         .map_err(|_| Ss58Error::Base58)?;
+    if !(35..=36).contains(&data.len()) {
+        return Err(Ss58Error::Length(data.len()));
+    }
     let (prefix, prefix_len) = match data.first() {
         Some(&b) if b < 64 => (u16::from(b), 1),
         Some(&b) if b < 128 => {
@@ -98,7 +101,7 @@ mod tests {
 
     // Alice's well-known sr25519 public key (//Alice on every dev chain).
     const ALICE_PUBLIC: &str = "d43593c715fdd31c61141abd04a99fd6822c8558854ccde39a5684e7a56da27d";
-    const ALICE_SS58: &str = "5GrwvaEF5zXb26Fz9rcQpDWS5ZLp7tSeYvvtVBj9TBzJcK6L";
+    const ALICE_SS58: &str = "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY";
 
     fn alice() -> [u8; 32] {
         let mut k = [0u8; 32];

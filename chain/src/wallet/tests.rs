@@ -5,7 +5,7 @@ use std::fs;
 use std::path::Path;
 
 const ALICE_SEED: &str = "0xe5be9a5092b81bca64be81d212e7f2f9eba183bb7a90954f7b76361f6edb5c0a";
-const ALICE_SS58: &str = "5GrwvaEF5zXb26Fz9rcQpDWS5ZLp7tSeYvvtVBj9TBzJcK6L";
+const ALICE_SS58: &str = "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY";
 const DEV_PHRASE: &str = "bottom drive obey lake curtain smoke basket hold race lonely fit walk";
 
 #[test]

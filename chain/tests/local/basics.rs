@@ -276,7 +276,7 @@ async fn commitments_replace_the_previous_one_after_the_rate_limit() {
         .commit(&m2, NET, &"x".repeat(128))
         .await
         .expect("128 bytes fit");
-    chain.advance(99).expect("advance");
+    chain.advance(98).expect("advance");
     assert!(matches!(
         chain.commit(&m1, NET, "second").await,
         Err(ChainError::CommitmentRateLimited {
@@ -298,4 +298,30 @@ async fn commitments_replace_the_previous_one_after_the_rate_limit() {
             (m1.ss58(), 101, "second")
         ]
     );
+}
+
+#[test]
+fn files_that_are_not_chains_are_refused_cleanly() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let garbage = dir.path().join("garbage.db");
+    std::fs::write(&garbage, vec![0x5a; 8192]).expect("write");
+    let err = LocalChain::open(&garbage).expect_err("not a database");
+    assert!(
+        matches!(err, ChainError::Database(_)) && !err.is_transient(),
+        "{err:?}"
+    );
+
+    // A chain written by a newer schema is not misread.
+    let newer = dir.path().join("newer.db");
+    drop(LocalChain::open(&newer).expect("create"));
+    let conn = rusqlite::Connection::open(&newer).expect("sqlite");
+    conn.execute(
+        "UPDATE meta SET value = '99' WHERE key = 'schema_version'",
+        [],
+    )
+    .expect("bump schema");
+    drop(conn);
+    let err = LocalChain::open(&newer).expect_err("newer schema");
+    assert!(matches!(err, ChainError::Corrupt { .. }), "{err:?}");
+    assert!(err.to_string().contains("99"), "{err}");
 }

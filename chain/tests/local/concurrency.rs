@@ -2,7 +2,7 @@
 //! chain file at once, with no busy-database error escaping.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
 use std::thread;
 
 use gauntlet_chain::{Chain, Genesis, LocalChain, SubnetParams};
@@ -117,6 +117,7 @@ async fn other_processes_share_one_file() {
                 ])
                 .env("GAUNTLET_CHILD_CHAIN", &path)
                 .env("GAUNTLET_CHILD_GROUP", g.to_string())
+                .stdout(Stdio::null())
                 .spawn()
                 .expect("spawn child")
         })
