@@ -31,11 +31,33 @@ enum Command {
     Check(cmd::check::Args),
     /// Measure scoring and generation speed and print a table.
     Bench(cmd::bench::Args),
+    /// List the competitions, their schedule, constraints and tasks.
+    Competitions(cmd::competitions::Args),
+    /// Datasets: fetch and cache them.
+    #[command(subcommand)]
+    Data(cmd::data::Command),
+    /// The whole subnet on this machine: local chain and hub, miners, a
+    /// validator round, weights, a Yuma epoch and the leaderboard.
+    Demo(cmd::demo::Args),
+    /// Miner: check, evaluate and push models.
+    #[command(subcommand)]
+    Miner(cmd::miner::Command),
+    /// Validator: run rounds, show state.
+    #[command(subcommand)]
+    Validator(cmd::validator::Command),
+    /// Hotkeys in Bittensor's wallet layout.
+    #[command(subcommand)]
+    Wallet(cmd::wallet::Command),
+    /// Inspect a chain; administer the local chain.
+    #[command(subcommand)]
+    Chain(cmd::chain_admin::Command),
 }
 
 fn main() -> std::process::ExitCode {
     let filter = EnvFilter::try_from_env("GAUNTLET_LOG").unwrap_or_else(|_| {
-        EnvFilter::new("warn,gauntlet=info,gauntlet_model=info,gauntlet_evals=info")
+        EnvFilter::new(
+            "warn,gauntlet=info,gauntlet_model=info,gauntlet_evals=info,gauntlet_validator=info,gauntlet_datasets=info,gauntlet_hub=info,gauntlet_chain=info",
+        )
     });
     tracing_subscriber::fmt()
         .with_env_filter(filter)
@@ -49,6 +71,13 @@ fn main() -> std::process::ExitCode {
         Command::Eval(a) => cmd::eval::run(a),
         Command::Check(a) => cmd::check::run(a),
         Command::Bench(a) => cmd::bench::run(a),
+        Command::Competitions(a) => cmd::competitions::run(a),
+        Command::Data(c) => cmd::data::run(c),
+        Command::Demo(a) => cmd::demo::run(a),
+        Command::Miner(c) => cmd::miner::run(c),
+        Command::Validator(c) => cmd::validator::run(c),
+        Command::Wallet(c) => cmd::wallet::run(c),
+        Command::Chain(c) => cmd::chain_admin::run(c),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -176,3 +176,39 @@ fn multiple_choice_json_has_the_contract_fields() {
         assert!(it["completion"].is_string());
     }
 }
+
+#[test]
+fn multiple_choice_likelihood_json_has_a_prediction_per_item() {
+    let m = tiny();
+    let io = tempfile::tempdir().expect("tempdir");
+    let data = write(
+        io.path(),
+        "mc.jsonl",
+        "{\"question\": \"2+2?\", \"choices\": [\"3\", \"4\", \"5\", \"6\"], \"answer\": \"B\"}\n\
+         {\"question\": \"Sky?\", \"choices\": [\"blue\", \"red\", \"green\", \"black\"], \"answer\": \"A\"}\n\
+         {\"question\": \"Sun?\", \"choices\": [\"hot\", \"cold\"], \"answer\": \"A\"}\n",
+    );
+    let o = gauntlet(&[
+        "eval",
+        "--model",
+        &m.path().to_string_lossy(),
+        "--task",
+        "multiple-choice-likelihood",
+        "--data",
+        &data,
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    assert_eq!(v["n"], 3);
+    let items = v["items"].as_array().expect("items");
+    let wrong = items.iter().filter(|i| i["correct"] == false).count();
+    assert_eq!(v["raw_score"].as_f64(), Some(wrong as f64 / 3.0));
+    for (it, n_choices) in items.iter().zip([4, 4, 2]) {
+        let lps = it["logprobs"].as_array().expect("logprobs");
+        assert_eq!(lps.len(), n_choices, "one log-probability per choice");
+        assert!(lps.iter().all(|l| l.as_f64().is_some_and(|x| x < 0.0)));
+        let pred = it["pred"].as_str().expect("pred");
+        assert!(["A", "B", "C", "D"][..n_choices].contains(&pred));
+    }
+}

@@ -58,6 +58,9 @@ named_enum! {
         IfEval = 4 => "if_eval",
         /// Google's IFEval benchmark (strict accuracy, as a loss).
         GoogleIfeval = 5 => "google_ifeval",
+        /// Four-choice questions by the log-likelihood of each choice letter
+        /// (lm-eval style, no generation); raw = fraction wrong.
+        MultipleChoiceLikelihood = 6 => "multiple_choice_likelihood",
     }
 }
 
@@ -97,7 +100,9 @@ impl EvalMethod {
     pub fn accepts(self, dataset: DatasetId) -> bool {
         use DatasetId as D;
         match self {
-            EvalMethod::MultipleChoice => dataset == D::SyntheticMmlu,
+            EvalMethod::MultipleChoice | EvalMethod::MultipleChoiceLikelihood => {
+                dataset == D::SyntheticMmlu
+            }
             EvalMethod::ReferenceLoss => matches!(
                 dataset,
                 D::WordSorting | D::Synthetic1Sft | D::CodeforcesCots

@@ -10,17 +10,23 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 /// A subnet id on a Bittensor chain (`NetUid` is a plain `u16` on subtensor).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
+)]
 #[serde(transparent)]
 pub struct NetUid(pub u16);
 
 /// A neuron's position (uid) inside one subnet.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
+)]
 #[serde(transparent)]
 pub struct Uid(pub u16);
 
 /// A block number on the chain.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
+)]
 #[serde(transparent)]
 pub struct Block(pub u64);
 
@@ -67,15 +73,18 @@ pub const fn version_key(major: u64, minor: u64, patch: u64) -> u64 {
 /// The largest on-chain weight after max-upscaling (weights are `u16`).
 pub const MAX_WEIGHT: u16 = u16::MAX;
 
-/// The sync block at or before `block` (the block whose hash seeds a round).
+/// The sync block at or before `block` (the block whose hash seeds a round):
+/// the latest block `GENESIS + k·CADENCE ≤ block` for an integer `k`.
 ///
-/// Blocks before genesis map to genesis itself.
+/// The cadence also runs backwards from genesis, so a young chain (a local
+/// chain, a test network) has sync blocks too and never asks for the hash of
+/// a future block; blocks before the first such block (`GENESIS mod CADENCE`,
+/// i.e. 131) map to block 0.
 pub fn sync_block(block: Block) -> Block {
-    if block.0 <= SYNC_BLOCK_GENESIS.0 {
-        return SYNC_BLOCK_GENESIS;
-    }
-    let since = block.0 - SYNC_BLOCK_GENESIS.0;
-    Block(SYNC_BLOCK_GENESIS.0 + since - since % SYNC_BLOCK_CADENCE)
+    let offset = (i128::from(block.0) - i128::from(SYNC_BLOCK_GENESIS.0))
+        .rem_euclid(i128::from(SYNC_BLOCK_CADENCE));
+    // `offset < CADENCE`, so it fits a u64.
+    Block(block.0.saturating_sub(offset as u64))
 }
 
 #[cfg(test)]
@@ -90,10 +99,28 @@ mod tests {
 
     #[test]
     fn sync_block_rounds_down_to_cadence() {
-        assert_eq!(sync_block(Block(0)), SYNC_BLOCK_GENESIS);
+        assert_eq!(sync_block(Block(0)), Block(0));
+        assert_eq!(sync_block(Block(130)), Block(0));
+        assert_eq!(sync_block(Block(131)), Block(131));
+        assert_eq!(sync_block(Block(10_023)), Block(9_851));
+        assert_eq!(sync_block(Block(3_138_610)), Block(3_138_611 - 360));
         assert_eq!(sync_block(SYNC_BLOCK_GENESIS), SYNC_BLOCK_GENESIS);
         assert_eq!(sync_block(Block(3_138_611 + 359)), SYNC_BLOCK_GENESIS);
         assert_eq!(sync_block(Block(3_138_611 + 360)), Block(3_138_971));
         assert_eq!(sync_block(Block(3_138_611 + 725)), Block(3_138_611 + 720));
+    }
+
+    #[test]
+    fn sync_blocks_are_on_the_cadence_and_never_in_the_future() {
+        for b in (0..4_000_000u64).step_by(997) {
+            let s = sync_block(Block(b));
+            assert!(s.0 <= b && b - s.0 < SYNC_BLOCK_CADENCE, "{b} -> {s}");
+            if s.0 > 0 {
+                assert_eq!(
+                    s.0 % SYNC_BLOCK_CADENCE,
+                    SYNC_BLOCK_GENESIS.0 % SYNC_BLOCK_CADENCE
+                );
+            }
+        }
     }
 }

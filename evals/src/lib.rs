@@ -1,16 +1,32 @@
 //! Gauntlet's eval methods, scored as the reference subnet scores them.
 //!
-//! This crate sees models only through the small [`LanguageModel`] trait (the
-//! model runtime implements it), so eval logic stays pure and testable. Scores
-//! follow the reference convention: **losses, lower is better**.
+//! Every method is one small implementation of [`Eval`] (prepared samples in,
+//! an [`EvalScore`] out) and sees models only through the small
+//! [`LanguageModel`] trait (the model runtime implements it), so eval logic
+//! stays pure and testable. Scores follow the reference convention:
+//! **losses, lower is better**.
+//!
+//! | method | [`Eval`] implementation |
+//! |---|---|
+//! | multiple choice by generation | [`multiple_choice::MultipleChoice`] |
+//! | multiple choice by log-likelihood | [`likelihood::MultipleChoiceLikelihood`] |
+//! | reference loss | [`tasks::ReferenceLoss`] |
+//! | text loss (with the sanity guard) | [`tasks::TextLoss`] |
+//! | synthetic IFEval V1/V2 | [`tasks::IfEval`] |
+//! | Google's IFEval | [`google_ifeval::GoogleIfeval`] |
 
-pub mod model;
+mod error;
+mod eval;
 pub mod google_ifeval;
-pub mod multiple_choice;
-
-pub use model::{ChatMessage, GenerateOptions, LanguageModel, ModelError, ScoreRequest};
 pub mod ifeval;
+pub mod likelihood;
+pub mod model;
+pub mod multiple_choice;
 pub mod normalize;
 pub mod similarity;
 pub mod tasks;
 pub mod weights;
+
+pub use error::EvalError;
+pub use eval::{Eval, EvalScore};
+pub use model::{ChatMessage, GenerateOptions, LanguageModel, ModelError, ScoreRequest};

@@ -115,6 +115,45 @@ pub trait LanguageModel {
     /// Fails when the model produces NaN or infinite values.
     fn token_logprobs(&mut self, batch: &[ScoreRequest]) -> Result<Vec<Vec<f32>>, ModelError>;
 
+    /// For each prompt, `log p(c | prompt)` of each candidate next token `c`
+    /// (in `candidates` order).
+    ///
+    /// The default scores `prompt ++ [c]` once per candidate through
+    /// [`token_logprobs`](Self::token_logprobs); a runtime overrides it to run
+    /// each prompt once and read every candidate off the same last position.
+    fn next_token_logprobs(
+        &mut self,
+        prompts: &[Vec<u32>],
+        candidates: &[u32],
+    ) -> Result<Vec<Vec<f32>>, ModelError> {
+        if candidates.is_empty() {
+            return Ok(vec![Vec::new(); prompts.len()]);
+        }
+        let requests: Vec<ScoreRequest> = prompts
+            .iter()
+            .flat_map(|p| {
+                candidates.iter().map(move |&c| {
+                    let mut tokens = p.clone();
+                    tokens.push(c);
+                    ScoreRequest {
+                        tokens,
+                        score_from: p.len(),
+                    }
+                })
+            })
+            .collect();
+        let lps = self.token_logprobs(&requests)?;
+        Ok(lps
+            .chunks(candidates.len())
+            .map(|per_prompt| {
+                per_prompt
+                    .iter()
+                    .map(|lp| lp.first().copied().unwrap_or(f32::NEG_INFINITY))
+                    .collect()
+            })
+            .collect())
+    }
+
     /// Greedy continuation of each prompt; returns only the new tokens, without
     /// the stop token that ended a sequence.
     fn generate(

@@ -11,7 +11,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::{ChatMessage, GenerateOptions, LanguageModel, ModelError};
+use crate::error::EvalError;
+use crate::eval::{Eval, EvalScore};
+use crate::model::{ChatMessage, GenerateOptions, LanguageModel};
 
 /// Reference: at most 20 new tokens.
 pub const MAX_NEW_TOKENS: usize = 20;
@@ -115,17 +117,6 @@ pub fn answer_settled(text: &str, n_choices: usize) -> bool {
     extract_answer(&text[..last_boundary], n_choices).is_some()
 }
 
-/// Errors of an eval run (the model's own failures).
-#[derive(Debug, thiserror::Error)]
-pub enum EvalError {
-    /// The model failed to tokenize, render or generate.
-    #[error("model failed: {0}")]
-    Model(#[source] ModelError),
-    /// The task has no items.
-    #[error("no items to evaluate")]
-    Empty,
-}
-
 /// Runs `items` through `model`; `progress` is told how many items finished.
 pub fn evaluate(
     model: &mut dyn LanguageModel,
@@ -190,6 +181,33 @@ pub fn evaluate(
         n: results.len(),
         items: results,
     })
+}
+
+/// Multiple choice by generation as an [`Eval`]: per-sample scores are 0
+/// (right) or 1 (wrong), raw = their mean.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct MultipleChoice(pub McOptions);
+
+impl Eval for MultipleChoice {
+    type Sample = McItem;
+
+    fn evaluate(
+        &self,
+        model: &mut dyn LanguageModel,
+        samples: &[McItem],
+        progress: &mut dyn FnMut(usize),
+    ) -> Result<EvalScore, EvalError> {
+        let r = evaluate(model, samples, self.0, progress)?;
+        Ok(EvalScore {
+            raw_score: r.raw_score,
+            samples: r.n,
+            per_sample: r
+                .items
+                .iter()
+                .map(|i| Some(if i.correct { 0.0 } else { 1.0 }))
+                .collect(),
+        })
+    }
 }
 
 #[cfg(test)]

@@ -153,6 +153,18 @@ impl LanguageModel for Model {
         Ok(self.score(batch)?)
     }
 
+    fn next_token_logprobs(
+        &mut self,
+        prompts: &[Vec<u32>],
+        candidates: &[u32],
+    ) -> std::result::Result<Vec<Vec<f32>>, gauntlet_evals::ModelError> {
+        Ok(crate::score::next_token_logprobs(
+            &self.decoder,
+            prompts,
+            candidates,
+        )?)
+    }
+
     fn generate(
         &mut self,
         prompts: &[Vec<u32>],

@@ -25,22 +25,72 @@ pub const PACK_TOKENS: usize = 4096;
 /// `k ∈ max(score_from,1)..n` of request `i`.
 pub fn score(decoder: &Decoder, requests: &[ScoreRequest]) -> Result<Vec<Vec<f32>>> {
     let mut out: Vec<Vec<f32>> = vec![Vec::new(); requests.len()];
+    for pack in packs(requests.iter().map(|r| r.tokens.as_slice()))? {
+        score_pack(decoder, requests, &pack, &mut out)?;
+    }
+    Ok(out)
+}
+
+/// Groups sequences (by index, in order) into packs of at most
+/// [`PACK_TOKENS`] tokens; a longer sequence forms a pack of its own. An
+/// empty sequence is an input error.
+fn packs<'a>(seqs: impl Iterator<Item = &'a [u32]>) -> Result<Vec<Vec<usize>>> {
+    let mut out = Vec::new();
     let mut pack: Vec<usize> = Vec::new();
     let mut pack_tokens = 0;
-    for (i, r) in requests.iter().enumerate() {
-        if r.tokens.is_empty() {
-            return Err(ModelError::Input(format!("request {i} has no tokens")));
+    for (i, s) in seqs.enumerate() {
+        if s.is_empty() {
+            return Err(ModelError::Input(format!("sequence {i} has no tokens")));
         }
-        if !pack.is_empty() && pack_tokens + r.tokens.len() > PACK_TOKENS {
-            score_pack(decoder, requests, &pack, &mut out)?;
-            pack.clear();
+        if !pack.is_empty() && pack_tokens + s.len() > PACK_TOKENS {
+            out.push(std::mem::take(&mut pack));
             pack_tokens = 0;
         }
         pack.push(i);
-        pack_tokens += r.tokens.len();
+        pack_tokens += s.len();
     }
     if !pack.is_empty() {
-        score_pack(decoder, requests, &pack, &mut out)?;
+        out.push(pack);
+    }
+    Ok(out)
+}
+
+/// For each prompt, `log p(c | prompt)` of every candidate token `c`: packed
+/// forward passes, and the lm-head on each prompt's last position only (one
+/// row per prompt, whatever the number of candidates).
+pub fn next_token_logprobs(
+    decoder: &Decoder,
+    prompts: &[Vec<u32>],
+    candidates: &[u32],
+) -> Result<Vec<Vec<f32>>> {
+    let vocab = decoder.config().vocab_size;
+    if let Some(c) = candidates.iter().find(|&&c| c as usize >= vocab) {
+        return Err(ModelError::Input(format!(
+            "candidate token {c} is outside the vocabulary of {vocab}"
+        )));
+    }
+    let mut out = vec![Vec::new(); prompts.len()];
+    for pack in packs(prompts.iter().map(Vec::as_slice))? {
+        let mut ids = Vec::new();
+        let mut seqs: Vec<Range<usize>> = Vec::with_capacity(pack.len());
+        for &i in &pack {
+            let start = ids.len();
+            ids.extend_from_slice(&prompts[i]);
+            seqs.push(start..ids.len());
+        }
+        let hidden = decoder.forward_packed(&ids, &seqs, None)?;
+        let last: Vec<u32> = seqs.iter().map(|s| (s.end - 1) as u32).collect();
+        let h = hidden.index_select(&Tensor::new(last.as_slice(), decoder.device())?, 0)?;
+        let rows: Vec<Vec<f32>> = decoder.logits(&h)?.to_vec2()?;
+        for (&i, row) in pack.iter().zip(rows) {
+            let lse = logsumexp(&row);
+            if !lse.is_finite() {
+                return Err(ModelError::NonFinite {
+                    what: format!("next-token logits of prompt {i}"),
+                });
+            }
+            out[i] = candidates.iter().map(|&c| row[c as usize] - lse).collect();
+        }
     }
     Ok(out)
 }

@@ -410,3 +410,117 @@ fn out_of_vocabulary_and_empty_inputs_are_errors() {
         .expect_err("empty prompt");
     assert!(matches!(e, ModelError::Input(_)), "{e}");
 }
+
+/// Delegates to a [`Model`] but keeps the trait's default
+/// `next_token_logprobs` (one scoring request per candidate).
+struct Unoptimised<'a>(&'a mut Model);
+
+impl LanguageModel for Unoptimised<'_> {
+    fn token_logprobs(
+        &mut self,
+        batch: &[ScoreRequest],
+    ) -> Result<Vec<Vec<f32>>, gauntlet_evals::ModelError> {
+        self.0.token_logprobs(batch)
+    }
+    fn generate(
+        &mut self,
+        prompts: &[Vec<u32>],
+        opts: &GenerateOptions<'_>,
+    ) -> Result<Vec<Vec<u32>>, gauntlet_evals::ModelError> {
+        self.0.generate(prompts, opts)
+    }
+    fn encode(&self, text: &str, special: bool) -> Result<Vec<u32>, gauntlet_evals::ModelError> {
+        self.0.encode(text, special)
+    }
+    fn decode(&self, ids: &[u32]) -> Result<String, gauntlet_evals::ModelError> {
+        self.0.decode(ids)
+    }
+    fn encode_chat(
+        &self,
+        messages: &[ChatMessage],
+        gen: bool,
+    ) -> Result<Vec<u32>, gauntlet_evals::ModelError> {
+        self.0.encode_chat(messages, gen)
+    }
+    fn max_context(&self) -> usize {
+        self.0.max_context()
+    }
+}
+
+#[test]
+fn next_token_logprobs_equal_scoring_each_candidate_for_every_architecture() {
+    let prompts = vec![seq(9, 1), seq(1, 2), seq(40, 3)];
+    let candidates = [65u32, 66, 67, 68, 3];
+    for (name, spec) in specs() {
+        let (_d, mut m) = load(&spec);
+        let fast = m.next_token_logprobs(&prompts, &candidates).expect("fast");
+        let slow = Unoptimised(&mut m)
+            .next_token_logprobs(&prompts, &candidates)
+            .expect("slow");
+        assert_eq!(fast.len(), prompts.len(), "{name}");
+        for (f, s) in fast.iter().zip(&slow) {
+            assert!(close(f, s, 1e-4), "{name}: {f:?} vs {s:?}");
+            assert!(
+                f.iter().all(|&x| x < 0.0),
+                "{name}: log-probabilities are negative"
+            );
+        }
+    }
+    let (_d, mut m) = load(&TinySpec::new(Architecture::Llama));
+    let err = m.next_token_logprobs(&prompts, &[TINY_VOCAB as u32]);
+    assert!(
+        err.is_err(),
+        "a candidate outside the vocabulary is an error"
+    );
+    assert!(
+        m.next_token_logprobs(&[vec![]], &[1]).is_err(),
+        "empty prompt"
+    );
+}
+
+#[test]
+fn multiple_choice_by_likelihood_picks_the_most_likely_letter() {
+    use gauntlet_evals::likelihood::MultipleChoiceLikelihood;
+    use gauntlet_evals::multiple_choice::McItem;
+    use gauntlet_evals::Eval;
+
+    let (_d, mut m) = load(&TinySpec::new(Architecture::Llama));
+    let items: Vec<McItem> = (0..5)
+        .map(|i| McItem {
+            question: format!("Which number follows {i}?"),
+            choices: (0..4).map(|k| format!("{}", i + k)).collect(),
+            answer: ["A", "B", "C", "D", "B"][i].into(),
+        })
+        .collect();
+    let eval = MultipleChoiceLikelihood { batch_size: 2 };
+    let mut seen = 0;
+    let out = eval
+        .items(&mut m, &items, &mut |n| seen += n)
+        .expect("items");
+    assert_eq!(seen, items.len());
+    let letters: Vec<u32> = ["A", "B", "C", "D"]
+        .iter()
+        .map(|l| m.encode(l, false).expect("encode")[0])
+        .collect();
+    for (it, o) in items.iter().zip(&out) {
+        // The prediction is the argmax of the letters' next-token log-probabilities.
+        let prompt = m
+            .encode_chat(
+                &[ChatMessage::user(gauntlet_evals::multiple_choice::prompt(
+                    it,
+                ))],
+                true,
+            )
+            .expect("prompt");
+        let lp = &m.next_token_logprobs(&[prompt], &letters).expect("lp")[0];
+        assert!(close(lp, &o.logprobs, 1e-4));
+        let best = (0..4).fold(0, |b, i| if lp[i] > lp[b] { i } else { b });
+        assert_eq!(o.pred, ["A", "B", "C", "D"][best]);
+        assert_eq!(o.correct, o.pred == it.answer);
+    }
+    let score = eval.evaluate(&mut m, &items, &mut |_| {}).expect("score");
+    let wrong = out.iter().filter(|o| !o.correct).count();
+    assert_eq!(score.raw_score, wrong as f64 / items.len() as f64);
+    assert_eq!(score.samples, items.len());
+    assert!(eval.evaluate(&mut m, &[], &mut |_| {}).is_err(), "no items");
+}

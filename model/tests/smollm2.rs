@@ -134,3 +134,50 @@ fn chat_template_encodes_the_reference_system_turn() {
         ]
     );
 }
+
+#[test]
+fn multiple_choice_by_likelihood_agrees_with_scoring_each_letter() {
+    use gauntlet_evals::likelihood::MultipleChoiceLikelihood;
+    use gauntlet_evals::{ChatMessage, LanguageModel};
+
+    let Some(dir) = model_dir() else { return };
+    let mut m = Model::load(&dir, DeviceKind::Cpu).expect("load");
+    let items: Vec<McItem> = reference("mmlu_200.jsonl")
+        .into_iter()
+        .take(12)
+        .map(|v| serde_json::from_value(v).expect("item"))
+        .collect();
+    let out = MultipleChoiceLikelihood::default()
+        .items(&mut m, &items, &mut |_| {})
+        .expect("likelihood");
+    let letters: Vec<u32> = ["A", "B", "C", "D"]
+        .iter()
+        .map(|l| m.encode(l, false).expect("encode"))
+        .map(|t| {
+            assert_eq!(t.len(), 1, "SmolLM2 letters are single tokens");
+            t[0]
+        })
+        .collect();
+    for (it, o) in items.iter().zip(&out) {
+        let prompt = m
+            .encode_chat(&[ChatMessage::user(multiple_choice::prompt(it))], true)
+            .expect("prompt");
+        // The slow way: score `prompt ++ [letter]` once per letter.
+        let reqs: Vec<ScoreRequest> = letters
+            .iter()
+            .map(|&l| ScoreRequest {
+                tokens: prompt.iter().copied().chain([l]).collect(),
+                score_from: prompt.len(),
+            })
+            .collect();
+        let slow: Vec<f32> = m
+            .score(&reqs)
+            .expect("score")
+            .iter()
+            .map(|v| v[0])
+            .collect();
+        for (a, b) in slow.iter().zip(&o.logprobs) {
+            assert!((a - b).abs() < 1e-3, "{slow:?} vs {:?}", o.logprobs);
+        }
+    }
+}

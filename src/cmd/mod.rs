@@ -1,10 +1,19 @@
 //! One module per subcommand.
 
+pub mod backends;
 pub mod bench;
+pub mod chain_admin;
 pub mod check;
+pub mod competitions;
+pub mod data;
+pub mod demo;
 pub mod eval;
 pub mod import_gguf;
 pub mod loss;
+pub mod miner;
+pub mod miner_eval;
+pub mod validator;
+pub mod wallet;
 
 use clap::ValueEnum;
 use gauntlet_model::DeviceKind;

@@ -171,5 +171,8 @@ fn latest_run_finds_the_most_recent_entry_of_a_competition() {
     let sn9 = registry.by_name("SN9_MODEL").expect("exists");
     assert!(registry.latest_run(sn9.id).is_none(), "retired");
     let reasoning = registry.by_name("DISTILLED_REASONING_3B").expect("exists");
-    assert_eq!(registry.latest_run(reasoning.id).expect("scheduled").0, Block(5_158_632));
+    assert_eq!(
+        registry.latest_run(reasoning.id).expect("scheduled").0,
+        Block(5_158_632)
+    );
 }

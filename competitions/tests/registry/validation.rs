@@ -115,6 +115,15 @@ fn unknown_method_and_dataset_are_rejected() {
         &error_of(&bad, SCHEDULE),
         &["task_sets[0].tasks[0].dataset", "cannot run"],
     );
+    // The log-likelihood variant of multiple choice runs on the same data only.
+    let likelihood = GOOD.replace("\"multiple_choice\"", "\"multiple_choice_likelihood\"");
+    Registry::from_toml(&[("tiny.toml", &likelihood)], ("sched.toml", SCHEDULE))
+        .expect("multiple_choice_likelihood on SYNTHETIC_MMLU loads");
+    let bad = likelihood.replace("\"SYNTHETIC_MMLU\"", "\"WORD_SORTING\"");
+    assert_names(
+        &error_of(&bad, SCHEDULE),
+        &["task_sets[0].tasks[0].dataset", "cannot run"],
+    );
     let bad = GOOD.replace(", if_eval_version = \"v1\"", "");
     assert_names(
         &error_of(&bad, SCHEDULE),

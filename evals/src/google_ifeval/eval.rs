@@ -3,6 +3,8 @@
 
 use serde::Serialize;
 
+use crate::error::EvalError;
+use crate::eval::{Eval, EvalScore};
 use crate::model::{ChatMessage, GenerateOptions, LanguageModel};
 
 use super::error::IfevalError;
@@ -46,6 +48,44 @@ pub struct IfevalResult {
     pub score: IfevalScore,
     /// The decoded responses, in prompt order.
     pub responses: Vec<String>,
+}
+
+/// Google's IFEval as an [`Eval`]: per-sample scores are 0 when every
+/// instruction of the prompt passes strictly, else 1; raw = `1 - prompt_strict`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct GoogleIfeval(pub IfevalOptions);
+
+impl Eval for GoogleIfeval {
+    type Sample = IfevalPrompt;
+
+    fn evaluate(
+        &self,
+        model: &mut dyn LanguageModel,
+        samples: &[IfevalPrompt],
+        progress: &mut dyn FnMut(usize),
+    ) -> Result<EvalScore, EvalError> {
+        let r = evaluate(model, samples, &self.0, progress).map_err(|e| match e {
+            IfevalError::Model(m) => EvalError::Model(m),
+            IfevalError::Empty => EvalError::Empty,
+            other => EvalError::InvalidSample(other.to_string()),
+        })?;
+        Ok(EvalScore {
+            raw_score: r.raw_score,
+            samples: samples.len(),
+            per_sample: r
+                .score
+                .per_prompt
+                .iter()
+                .map(|p| {
+                    Some(if p.strict.iter().all(|&ok| ok) {
+                        0.0
+                    } else {
+                        1.0
+                    })
+                })
+                .collect(),
+        })
+    }
 }
 
 /// Generates a response to every prompt and scores them; `progress` is told

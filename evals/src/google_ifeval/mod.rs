@@ -65,7 +65,7 @@ pub mod treebank;
 
 pub use check::check_following;
 pub use error::IfevalError;
-pub use eval::{evaluate, IfevalOptions, IfevalResult, DEFAULT_MAX_NEW_TOKENS};
+pub use eval::{evaluate, GoogleIfeval, IfevalOptions, IfevalResult, DEFAULT_MAX_NEW_TOKENS};
 pub use instruction::{Instruction, Relation, INSTRUCTION_IDS};
 pub use prompt::{parse_jsonl, read_jsonl, IfevalPrompt};
 pub use score::{

@@ -38,7 +38,9 @@ pub struct TaskOutcome {
     pub effective_weight: f64,
     /// Samples evaluated (pairs for IFEval).
     pub samples: usize,
-    /// Wall time of the task, in seconds.
+    /// Wall time of the task, in seconds (not serialised, so that two runs
+    /// on the same samples give byte-identical JSON).
+    #[serde(skip)]
     pub seconds: f64,
     /// Whether the task ran, failed or was dropped.
     #[serde(flatten)]
@@ -180,7 +182,13 @@ mod tests {
             TaskOutcome::failed("web", "degenerate", ie(20.0), 0.5, 1.0),
         ];
         assert!((combine(&mut tasks) - 0.5).abs() < 1e-12);
-        let mut unnormalised = vec![TaskOutcome::failed("mc", "x", Normalization::None, 1.0, 0.0)];
+        let mut unnormalised = vec![TaskOutcome::failed(
+            "mc",
+            "x",
+            Normalization::None,
+            1.0,
+            0.0,
+        )];
         assert_eq!(combine(&mut unnormalised), f64::INFINITY);
         let mut none = vec![TaskOutcome::dropped("mc", "x", 1.0)];
         assert_eq!(combine(&mut none), f64::INFINITY);

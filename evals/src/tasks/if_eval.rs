@@ -3,11 +3,12 @@
 //! 1.2) — all prompts in length-sorted batches rather than one at a time —
 //! and the responses are scored by [`crate::ifeval::score_pairs`].
 
+use crate::error::EvalError;
+use crate::eval::{Eval, EvalScore};
 use crate::ifeval::{
     score_pairs, IfEvalSample, IfEvalScore, PairOutcome, MAX_NEW_TOKENS, REPETITION_PENALTY,
 };
 use crate::model::{ChatMessage, GenerateOptions, LanguageModel};
-use crate::multiple_choice::EvalError;
 
 /// Prompts generated together.
 const BATCH: usize = 8;
@@ -25,6 +26,37 @@ pub struct IfEvalRun {
     pub responses: Vec<[String; 2]>,
     /// Each response's score `1 - r²`, in input order.
     pub per_sample: Vec<[f64; 2]>,
+}
+
+/// The synthetic IFEval as an [`Eval`]: two responses per pair, so two
+/// units of work and two per-sample scores (`1 - r²`) per pair.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct IfEval;
+
+impl Eval for IfEval {
+    type Sample = IfEvalSample;
+
+    fn work(&self, samples: &[IfEvalSample]) -> usize {
+        samples.len() * 2
+    }
+
+    fn evaluate(
+        &self,
+        model: &mut dyn LanguageModel,
+        samples: &[IfEvalSample],
+        progress: &mut dyn FnMut(usize),
+    ) -> Result<EvalScore, EvalError> {
+        let r = if_eval(model, samples, progress)?;
+        Ok(EvalScore {
+            raw_score: r.raw_score,
+            samples: samples.len(),
+            per_sample: r
+                .per_sample
+                .iter()
+                .flat_map(|p| p.iter().map(|&s| Some(s)))
+                .collect(),
+        })
+    }
 }
 
 /// Generates both answers of every pair and scores them.

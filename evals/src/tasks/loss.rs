@@ -1,8 +1,8 @@
 //! Shared machinery of the loss tasks: scoring requests in token-budgeted
 //! batches and averaging negative log-likelihoods.
 
+use crate::error::EvalError;
 use crate::model::{LanguageModel, ScoreRequest};
-use crate::multiple_choice::EvalError;
 
 /// How loss tasks batch their work.
 #[derive(Debug, Clone, Copy)]
@@ -36,6 +36,17 @@ pub struct LossResult {
     pub scored_tokens: usize,
 }
 
+impl LossResult {
+    /// The [`EvalScore`](crate::EvalScore) of this result.
+    pub fn into_score(self) -> crate::EvalScore {
+        crate::EvalScore {
+            raw_score: self.raw_score,
+            samples: self.per_sample.len(),
+            per_sample: self.per_sample,
+        }
+    }
+}
+
 /// Scores `requests` in batches of about `batch_tokens` tokens and returns
 /// each request's mean NLL (`None` when it has no scored position).
 pub(crate) fn mean_nlls(
@@ -50,7 +61,9 @@ pub(crate) fn mean_nlls(
     while start < requests.len() {
         let mut end = start;
         let mut tokens = 0;
-        while end < requests.len() && (end == start || tokens + requests[end].tokens.len() <= batch_tokens) {
+        while end < requests.len()
+            && (end == start || tokens + requests[end].tokens.len() <= batch_tokens)
+        {
             tokens += requests[end].tokens.len();
             end += 1;
         }
@@ -78,7 +91,10 @@ pub(crate) fn mean_nll(logprobs: &[f32]) -> Option<f64> {
 
 /// Builds a [`LossResult`] from per-sample losses: the raw score is the mean
 /// of the samples that have one; no such sample is [`EvalError::Empty`].
-pub(crate) fn finish(per_sample: Vec<Option<f64>>, scored_tokens: usize) -> Result<LossResult, EvalError> {
+pub(crate) fn finish(
+    per_sample: Vec<Option<f64>>,
+    scored_tokens: usize,
+) -> Result<LossResult, EvalError> {
     let losses: Vec<f64> = per_sample.iter().flatten().copied().collect();
     if losses.is_empty() {
         return Err(EvalError::Empty);
@@ -98,13 +114,13 @@ mod tests {
     #[test]
     fn mean_nll_is_negated_mean() {
         assert_eq!(mean_nll(&[]), None);
-        let m = mean_nll(&[-1.0, -2.0, -3.0]).unwrap();
+        let m = mean_nll(&[-1.0, -2.0, -3.0]).expect("non-empty");
         assert!((m - 2.0).abs() < 1e-12);
     }
 
     #[test]
     fn finish_skips_empty_samples() {
-        let r = finish(vec![Some(1.0), None, Some(3.0)], 7).unwrap();
+        let r = finish(vec![Some(1.0), None, Some(3.0)], 7).expect("some losses");
         assert!((r.raw_score - 2.0).abs() < 1e-12);
         assert_eq!(r.scored_tokens, 7);
         assert!(matches!(finish(vec![None], 0), Err(EvalError::Empty)));

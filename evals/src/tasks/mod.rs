@@ -19,7 +19,7 @@ mod reference_loss;
 mod text_loss;
 
 pub use combine::{combine, TaskOutcome, TaskStatus};
-pub use if_eval::{if_eval, IfEvalRun};
+pub use if_eval::{if_eval, IfEval, IfEvalRun};
 pub use loss::{LossOptions, LossResult};
-pub use reference_loss::{reference_loss, ReferencePrompt};
-pub use text_loss::{degenerate_output, text_loss, SanityVerdict, SANITY_PREFIX_TOKENS};
+pub use reference_loss::{reference_loss, ReferenceLoss, ReferencePrompt};
+pub use text_loss::{degenerate_output, text_loss, SanityVerdict, TextLoss, SANITY_PREFIX_TOKENS};

@@ -7,8 +7,9 @@
 //! ([`ScoreRequest::score_from`]); the prompt is context.
 
 use super::loss::{finish, mean_nlls, LossOptions, LossResult};
+use crate::error::EvalError;
+use crate::eval::{Eval, EvalScore};
 use crate::model::{ChatMessage, LanguageModel, ScoreRequest};
-use crate::multiple_choice::EvalError;
 
 /// One sample: the conversation before the answer and the reference answer.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -17,6 +18,25 @@ pub struct ReferencePrompt {
     pub messages: Vec<ChatMessage>,
     /// The answer whose tokens are scored.
     pub reference: String,
+}
+
+/// Reference loss as an [`Eval`]: per-sample scores are each sample's mean
+/// NLL over its reference tokens.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ReferenceLoss(pub LossOptions);
+
+impl Eval for ReferenceLoss {
+    type Sample = ReferencePrompt;
+
+    fn evaluate(
+        &self,
+        model: &mut dyn LanguageModel,
+        samples: &[ReferencePrompt],
+        progress: &mut dyn FnMut(usize),
+    ) -> Result<EvalScore, EvalError> {
+        let r = reference_loss(model, samples, self.0, progress)?;
+        Ok(r.into_score())
+    }
 }
 
 /// Scores every sample; a sample whose reference is truncated away entirely
@@ -37,10 +57,17 @@ pub fn reference_loss(
             .encode_chat(&s.messages, true)
             .map_err(EvalError::Model)?;
         let context = tokens.len();
-        let reference = model.encode(&s.reference, false).map_err(EvalError::Model)?;
+        let reference = model
+            .encode(&s.reference, false)
+            .map_err(EvalError::Model)?;
         tokens.extend(reference);
         if tokens.len() > max {
-            tracing::warn!(sample = i, tokens = tokens.len(), max, "reference sample truncated");
+            tracing::warn!(
+                sample = i,
+                tokens = tokens.len(),
+                max,
+                "reference sample truncated"
+            );
             tokens.truncate(max);
         }
         // An empty reference or one cut off entirely scores nothing: the

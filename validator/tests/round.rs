@@ -1,0 +1,94 @@
+//! A validator round on a local chain and hub with tiny models: verdicts for
+//! copies, malformed commitments and hash mismatches; weights that sum to 1;
+//! two validators agreeing; a rate-limited second weight set.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use gauntlet_chain::Chain;
+use gauntlet_validator::testing::{hotkey, World, NETUID};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_round_judges_every_miner_and_two_validators_agree() {
+    let tmp = tempfile::tempdir().unwrap();
+    let world = World::new(tmp.path());
+    let (v1, v2) = (hotkey(100), hotkey(101));
+    world.add_validator(&v1);
+    world.add_validator(&v2);
+
+    let a = world.model("a", 1);
+    let b = world.model("b", 2);
+    let uid_a = world.push(&hotkey(1), &a, "alice/tiny").await;
+    world.chain.advance(1).unwrap();
+    let uid_b = world.push(&hotkey(2), &b, "bob/tiny").await;
+    world.chain.advance(5).unwrap();
+    // The same files as alice's, later, by another hotkey.
+    let uid_copy = world.push(&hotkey(3), &a, "carol/tiny").await;
+    // A malformed commitment and one whose secure hash is not the miner's.
+    let bad = hotkey(4);
+    let uid_bad = world.chain.register(NETUID, &bad.ss58()).unwrap().0;
+    world
+        .chain
+        .commit(&bad, NETUID, "../etc:passwd")
+        .await
+        .unwrap();
+    let thief = hotkey(5);
+    let uid_thief = world.chain.register(NETUID, &thief.ss58()).unwrap().0;
+    let alice_commitment = world
+        .chain
+        .commitments(NETUID)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|c| c.hotkey == hotkey(1).ss58())
+        .unwrap()
+        .data;
+    // Re-commits alice's exact string: the secure hash binds it to alice.
+    world
+        .chain
+        .commit(&thief, NETUID, &alice_commitment)
+        .await
+        .unwrap();
+    world.chain.advance(20).unwrap();
+
+    let mut first = world.validator(v1, "v1.sqlite");
+    let mut second = world.validator(v2, "v2.sqlite");
+    let r1 = first.run_round().await.unwrap();
+    let r2 = second.run_round().await.unwrap();
+
+    let w1 = r1.weights.clone().unwrap();
+    let w2 = r2.weights.clone().unwrap();
+    assert!(w1.set, "{}", w1.note);
+    assert!(w2.set, "{}", w2.note);
+    assert_eq!(
+        w1.weights, w2.weights,
+        "two validators, same block, same weights"
+    );
+    let total: f64 = w1.weights.iter().map(|(_, w)| w).sum();
+    assert!((total - 1.0).abs() < 1e-9);
+
+    let models = &r1.competitions[0].1;
+    let by_uid = |u: u16| models.iter().find(|m| m.uid == u).unwrap();
+    assert_eq!(by_uid(uid_copy).verdict, "copy");
+    assert_eq!(by_uid(uid_copy).copy_of, Some(uid_a));
+    assert_eq!(by_uid(uid_thief).verdict, "hash_mismatch");
+    assert!(by_uid(uid_a).score.is_finite());
+    assert!(by_uid(uid_b).score.is_finite());
+    assert_ne!(by_uid(uid_a).score, by_uid(uid_b).score, "{models:#?}");
+    for loser in [uid_copy, uid_thief, uid_bad] {
+        assert!(
+            w1.weights.iter().all(|(u, _)| *u != loser),
+            "uid {loser} earns nothing"
+        );
+    }
+    let status = first.state().models().unwrap();
+    let bad_row = status.iter().find(|m| m.uid.0 == uid_bad).unwrap();
+    assert_eq!(bad_row.verdict, "invalid_commitment");
+
+    // Same sync block: nothing is re-evaluated, and the weights are refused
+    // by the rate limit — recorded, not an error.
+    let again = first.run_round().await.unwrap();
+    assert!(again.competitions.is_empty());
+    let w = again.weights.unwrap();
+    assert!(!w.set);
+    assert!(w.note.contains("refused"), "{}", w.note);
+}
