@@ -395,3 +395,138 @@ fn eval_with_chain_seed_uses_the_sync_block_hash() {
     assert_eq!(v["seed_source"]["chain_hash"], sync.0);
     assert_eq!(v["block"], block.0);
 }
+
+/// `gauntlet data samples` prints what every task is given: deterministic for
+/// a seed, different for another, capped by `--samples`.
+#[test]
+fn data_samples_shows_each_task_input_deterministically() {
+    let tmp = tempfile::tempdir().unwrap();
+    let _world = World::new(tmp.path());
+    let defs = defs(&tmp.path().join("defs"), 5);
+    let cache = tmp.path().join("data");
+    let run = |seed: &str| {
+        let o = gauntlet(
+            &[
+                "data",
+                "samples",
+                "--competition",
+                "TINY",
+                "--defs",
+                &defs,
+                "--seed",
+                seed,
+                "--samples",
+                "2",
+            ],
+            &cache,
+        );
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        o.stdout
+    };
+    let a = run("1");
+    assert_eq!(a, run("1"));
+    assert_ne!(a, run("2"));
+    let v: serde_json::Value = serde_json::from_slice(&a).unwrap();
+    let tasks = v["tasks"].as_array().unwrap();
+    assert_eq!(tasks[0]["name"], "SYNTHETIC_MMLU");
+    assert_eq!(tasks[0]["input"]["kind"], "multiple_choice");
+    assert_eq!(tasks[1]["input"]["kind"], "reference");
+    for t in tasks {
+        assert_eq!(t["status"], "ok", "{t}");
+        assert_eq!(
+            t["input"]["samples"].as_array().unwrap().len(),
+            2,
+            "capped: {t}"
+        );
+    }
+    let ws = &tasks[1]["input"]["samples"][0];
+    let user = ws["messages"][0]["content"].as_str().unwrap();
+    let words: Vec<&str> = user
+        .trim_start_matches("Sort the following words alphabetically: ")
+        .trim_end_matches(". ")
+        .split(' ')
+        .collect();
+    let mut sorted = words.clone();
+    sorted.sort();
+    assert_eq!(
+        ws["reference"],
+        sorted.join(" "),
+        "the reference is the words sorted"
+    );
+}
+
+/// Two validators started at once on the same local chain and block, each
+/// with its own state file: both finish, both set weights, and the weights
+/// are identical.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_validators_in_parallel_set_identical_weights() {
+    let tmp = tempfile::tempdir().unwrap();
+    let world = World::new(tmp.path());
+    let wallets = tmp.path().join("wallets");
+    for name in ["v1", "v2"] {
+        let (key, _) = Wallet::create(&wallets, name, "h", false).unwrap();
+        world.add_validator(&key);
+    }
+    for (i, seed) in [31u64, 32, 33].iter().enumerate() {
+        let m = world.model(&format!("m{i}"), *seed);
+        world
+            .push(&testing::hotkey(i as u8 + 1), &m, &format!("miner{i}/tiny"))
+            .await;
+        world.chain.advance(1).unwrap();
+    }
+    world.chain.advance(20).unwrap();
+    let defs = defs(&tmp.path().join("defs"), 6);
+    let spawn = |name: &str| {
+        Command::new(env!("CARGO_BIN_EXE_gauntlet"))
+            .args([
+                "validator",
+                "run",
+                "--once",
+                "--chain",
+                "local",
+                "--chain-db",
+                &tmp.path().join("chain.sqlite").to_string_lossy(),
+                "--netuid",
+                &NETUID.0.to_string(),
+                "--hub",
+                "local",
+                "--hub-dir",
+                &tmp.path().join("hub").to_string_lossy(),
+                "--wallet",
+                name,
+                "--hotkey",
+                "h",
+                "--wallet-dir",
+                &wallets.to_string_lossy(),
+                "--state",
+                &tmp.path().join(format!("{name}.sqlite")).to_string_lossy(),
+                "--defs",
+                &defs,
+            ])
+            .env("GAUNTLET_CACHE", tmp.path().join("data"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let (a, b) = (spawn("v1"), spawn("v2"));
+    let (a, b) = (a.wait_with_output().unwrap(), b.wait_with_output().unwrap());
+    assert!(a.status.success(), "{}", String::from_utf8_lossy(&a.stderr));
+    assert!(b.status.success(), "{}", String::from_utf8_lossy(&b.stderr));
+    let history = |name: &str| {
+        State::open(&tmp.path().join(format!("{name}.sqlite")))
+            .unwrap()
+            .weights_history(1)
+            .unwrap()
+    };
+    let (h1, h2) = (history("v1"), history("v2"));
+    assert_eq!(h1.len(), 1);
+    assert_eq!(h1[0].2, "set");
+    assert_eq!(h2[0].2, "set");
+    assert_eq!(
+        h1[0].1, h2[0].1,
+        "same chain, same block: identical weights"
+    );
+    let total: f64 = h1[0].1.iter().map(|(_, w, _)| w).sum();
+    assert!((total - 1.0).abs() < 1e-9);
+}

@@ -1,8 +1,13 @@
-//! `gauntlet data fetch`: download, check and cache the datasets.
+//! `gauntlet data fetch`: download, check and cache the datasets;
+//! `gauntlet data samples`: show exactly what a competition's tasks would be
+//! given at a seed.
 
 use anyhow::{bail, Result};
 use gauntlet_datasets::{fetch, DataCache, FetchEvent, SourceId};
+use gauntlet_validator::suite::prepare;
 
+use super::eval::competition::resolve;
+use super::eval::SuiteArgs;
 use super::print_json;
 use crate::progress::bar;
 
@@ -22,15 +27,59 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Print, as JSON, every task's prepared inputs (prompts, references,
+    /// documents, IFEval rules) for a competition at a seed: what every model
+    /// of that round is scored on.
+    Samples {
+        #[command(flatten)]
+        suite: SuiteArgs,
+    },
 }
 
 /// Runs the subcommand.
 pub fn run(cmd: Command) -> Result<()> {
-    let Command::Fetch {
-        sources,
-        list,
-        json,
-    } = cmd;
+    match cmd {
+        Command::Fetch {
+            sources,
+            list,
+            json,
+        } => fetch_sources(sources, list, json),
+        Command::Samples { suite } => samples(&suite),
+    }
+}
+
+fn samples(args: &SuiteArgs) -> Result<()> {
+    let resolved = resolve(args)?;
+    let active = resolved.active()?;
+    let tasks = prepare(
+        &active,
+        &DataCache::from_env(),
+        &resolved.seed,
+        args.samples,
+    );
+    let tasks: Vec<serde_json::Value> = tasks
+        .iter()
+        .map(|p| {
+            let mut v = match &p.input {
+                Ok(input) => serde_json::json!({"status": "ok", "input": input}),
+                Err(why) => serde_json::json!(why),
+            };
+            v["name"] = p.name.clone().into();
+            v["method"] = p.task.method.name().into();
+            v["dataset"] = p.task.dataset.name().into();
+            v
+        })
+        .collect();
+    print_json(&serde_json::json!({
+        "competition": active.competition.name,
+        "block": resolved.block.0,
+        "seed": resolved.seed.hex(),
+        "seed_source": resolved.seed_source,
+        "tasks": tasks,
+    }))
+}
+
+fn fetch_sources(sources: Vec<String>, list: bool, json: bool) -> Result<()> {
     if list {
         for s in SourceId::ALL {
             println!("{s}");

@@ -14,7 +14,7 @@ use gauntlet_chain::{Chain, Hotkey};
 use gauntlet_competitions::Registry;
 use gauntlet_constants::{Block, CompetitionId, NetUid};
 use gauntlet_datasets::DataCache;
-use gauntlet_hub::LocalHub;
+use gauntlet_hub::{LocalHub, ModelStore};
 use gauntlet_model::config::Architecture;
 use gauntlet_model::testing::{write_tiny_model, TinySpec};
 use gauntlet_model::DeviceKind;
@@ -159,8 +159,19 @@ impl World {
             .unwrap();
     }
 
-    /// Registers a miner and pushes `model` as `repo`; returns its uid.
+    /// Registers a miner and pushes `model` as `repo` (verified under TINY's
+    /// 100 MB cap); returns its uid.
     pub async fn push(&self, key: &Hotkey, model: &Path, repo: &str) -> u16 {
+        self.push_capped(key, model, repo, 100_000_000).await
+    }
+
+    /// Like [`World::push`] with no size cap on the miner's own check, for
+    /// models meant to break the competition's cap.
+    pub async fn push_uncapped(&self, key: &Hotkey, model: &Path, repo: &str) -> u16 {
+        self.push_capped(key, model, repo, u64::MAX).await
+    }
+
+    async fn push_capped(&self, key: &Hotkey, model: &Path, repo: &str, cap: u64) -> u16 {
         let uid = self.chain.register(NETUID, &key.ss58()).unwrap();
         let (ns, name) = repo.split_once('/').unwrap();
         gauntlet_miner::push(
@@ -172,7 +183,7 @@ impl World {
             ns,
             name,
             COMPETITION,
-            100_000_000,
+            cap,
         )
         .await
         .unwrap();
@@ -181,9 +192,19 @@ impl World {
 
     /// A validator with its own state file and its own chain connection.
     pub fn validator(&self, key: Hotkey, state: &str) -> Validator {
+        let hub = Arc::new(LocalHub::open(self.dir.join("hub")).unwrap());
+        self.validator_with_hub(key, state, hub)
+    }
+
+    /// A validator fetching models from `hub` instead of the world's hub.
+    pub fn validator_with_hub(
+        &self,
+        key: Hotkey,
+        state: &str,
+        hub: Arc<dyn ModelStore>,
+    ) -> Validator {
         let chain: Arc<dyn Chain> =
             Arc::new(LocalChain::open(&self.dir.join("chain.sqlite")).unwrap());
-        let hub = Arc::new(LocalHub::open(self.dir.join("hub")).unwrap());
         let config = ValidatorConfig {
             netuid: NETUID,
             device: DeviceKind::Cpu,

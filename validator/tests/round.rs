@@ -92,3 +92,92 @@ async fn a_round_judges_every_miner_and_two_validators_agree() {
     assert!(!w.set);
     assert!(w.note.contains("refused"), "{}", w.note);
 }
+
+/// A hub that does not answer: every download is retried with backoff, then
+/// recorded as a verdict; the round finishes and nothing crashes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hub_outage_is_a_verdict_and_the_round_goes_on() {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use gauntlet_hub::{HfHub, RetryPolicy};
+
+    let tmp = tempfile::tempdir().unwrap();
+    let world = World::new(tmp.path());
+    let v = hotkey(100);
+    world.add_validator(&v);
+    let m = world.model("m", 1);
+    let uid = world.push(&hotkey(1), &m, "alice/tiny").await;
+    world.chain.advance(20).unwrap();
+    // Nothing listens on port 1 of the loopback: connections are refused.
+    let down = HfHub::new("http://127.0.0.1:1", tmp.path().join("hf-cache"))
+        .unwrap()
+        .with_retry(RetryPolicy {
+            max_attempts: 2,
+            initial_backoff: Duration::from_millis(10),
+            max_backoff: Duration::from_millis(10),
+        });
+    let mut validator = world.validator_with_hub(v, "v.sqlite", Arc::new(down));
+    let report = validator
+        .run_round()
+        .await
+        .expect("an outage is not a crash");
+    let models = &report.competitions[0].1;
+    let row = models.iter().find(|r| r.uid == uid).unwrap();
+    assert_eq!(row.verdict, "download_failed", "{row:?}");
+    assert!(row.score.is_infinite());
+    let w = report.weights.unwrap();
+    assert!(!w.set);
+    assert!(w.note.contains("no model has weight"), "{}", w.note);
+    // The verdict is in the state, with its reason.
+    let seen = validator.state().models().unwrap();
+    let saved = seen.iter().find(|r| r.uid.0 == uid).unwrap();
+    assert_eq!(saved.verdict, "download_failed");
+    assert!(
+        saved.reason.as_deref().unwrap_or("").contains("127.0.0.1"),
+        "{saved:?}"
+    );
+}
+
+/// A revision over the competition's size cap and a model whose weights file
+/// is garbage are verdicts; the healthy model still wins the round.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oversized_and_corrupt_models_are_verdicts() {
+    let tmp = tempfile::tempdir().unwrap();
+    let world = World::new(tmp.path());
+    let v = hotkey(100);
+    world.add_validator(&v);
+    let good = world.model("good", 1);
+    let corrupt = world.model("corrupt", 2);
+    std::fs::write(
+        corrupt.join("model.safetensors"),
+        b"\x10\0\0\0\0\0\0\0not safetensors",
+    )
+    .unwrap();
+    let big = world.model("big", 3);
+    // 120 MB of padding: over TINY's 100 MB cap.
+    let f = std::fs::File::create(big.join("padding.bin")).unwrap();
+    f.set_len(120_000_000).unwrap();
+    let uid_good = world.push(&hotkey(1), &good, "good/tiny").await;
+    let uid_corrupt = world.push(&hotkey(2), &corrupt, "corrupt/tiny").await;
+    let uid_big = world.push_uncapped(&hotkey(3), &big, "big/tiny").await;
+    world.chain.advance(20).unwrap();
+    let report = world.validator(v, "v.sqlite").run_round().await.unwrap();
+    let models = &report.competitions[0].1;
+    let by = |u: u16| models.iter().find(|m| m.uid == u).unwrap();
+    assert_eq!(by(uid_big).verdict, "download_failed", "{:?}", by(uid_big));
+    assert!(
+        by(uid_big).reason.as_deref().unwrap().contains("100000000"),
+        "{:?}",
+        by(uid_big)
+    );
+    assert_eq!(
+        by(uid_corrupt).verdict,
+        "disqualified",
+        "{:?}",
+        by(uid_corrupt)
+    );
+    assert!(by(uid_good).score.is_finite());
+    let w = report.weights.unwrap();
+    assert_eq!(w.weights, vec![(uid_good, 1.0)]);
+}

@@ -151,6 +151,38 @@ impl HfHub {
         self.cache.root()
     }
 
+    /// The commit that `revision` (a branch, a tag or a commit) of
+    /// `namespace/name` points at now (`GET /api/models/{repo}/revision/{rev}`):
+    /// how a user's "latest" becomes an immutable [`ModelId`].
+    pub async fn resolve(
+        &self,
+        namespace: &str,
+        name: &str,
+        revision: &str,
+    ) -> Result<ModelId, HubError> {
+        crate::id::validate_repo(namespace, name)?;
+        let plain = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-');
+        if revision.is_empty() || !revision.chars().all(plain) {
+            return Err(HubError::Config(format!(
+                "revision {revision:?} is not a branch, tag or commit name"
+            )));
+        }
+        let url = self.http.url(&format!(
+            "/api/models/{namespace}/{name}/revision/{revision}"
+        ));
+        let info: api::RevisionInfo = self
+            .http
+            .json(&format!("revision {namespace}/{name}@{revision}"), || {
+                Ok(self.http.hub(Method::GET, &url))
+            })
+            .await?;
+        let sha = info.sha.ok_or_else(|| HubError::Protocol {
+            url: http::clean_url(&url),
+            message: "the revision info names no commit (sha)".into(),
+        })?;
+        ModelId::new(namespace, name, sha)
+    }
+
     /// The files of revision `id` with sizes and checksums, sorted by path.
     pub async fn revision_files(&self, id: &ModelId) -> Result<Vec<RemoteFile>, HubError> {
         id.validate()?;

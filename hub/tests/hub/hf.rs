@@ -84,6 +84,31 @@ async fn upload_then_download_round_trip() {
 }
 
 #[tokio::test]
+async fn a_branch_resolves_to_its_latest_commit() {
+    let server = FakeHub::start().await;
+    let tmp = tempfile::tempdir().unwrap();
+    let src = tmp.path().join("src");
+    write_tree(&src, &model_files(3));
+    let hub = client(&server, &tmp.path().join("cache"));
+    let first = hub.upload(&src, "miner1", "tiny").await.unwrap();
+    assert_eq!(hub.resolve("miner1", "tiny", "main").await.unwrap(), first);
+    write_tree(&src, &model_files(4));
+    let second = hub.upload(&src, "miner1", "tiny").await.unwrap();
+    assert_ne!(first, second);
+    assert_eq!(hub.resolve("miner1", "tiny", "main").await.unwrap(), second);
+    // A commit resolves to itself; bad names never reach the server.
+    assert_eq!(
+        hub.resolve("miner1", "tiny", &first.commit).await.unwrap(),
+        first
+    );
+    assert!(matches!(
+        hub.resolve("miner1", "tiny", "../x").await,
+        Err(HubError::Config(_))
+    ));
+    assert!(hub.resolve("miner1", "nope", "main").await.is_err());
+}
+
+#[tokio::test]
 async fn a_new_upload_replaces_the_file_set_and_old_revisions_stay() {
     let server = FakeHub::start().await;
     let tmp = tempfile::tempdir().unwrap();

@@ -14,7 +14,7 @@ use super::select::error_chain;
 use super::ValidatorConfig;
 use crate::checks::model_constraints;
 use crate::state::{Evaluation, State, StateError};
-use crate::suite::{run_competition, SuiteOptions};
+use crate::suite::{prepare, run_prepared, PreparedTask, SuiteOptions};
 use crate::verdict::Verdict;
 
 /// Evaluates every fetched model (or reads back its saved evaluation).
@@ -29,6 +29,9 @@ pub(crate) fn evaluate_all(
 ) -> Result<Vec<Evaluation>, StateError> {
     let id = competition.competition.id;
     let mut out = Vec::with_capacity(fetched.len());
+    // Drawn once, when the first model needs them: every model of the round
+    // is scored on the same inputs.
+    let mut prepared: Option<Vec<PreparedTask>> = None;
     for f in fetched {
         let c = &f.candidate;
         let Some(outcome) = f.outcome else {
@@ -75,14 +78,11 @@ pub(crate) fn evaluate_all(
                         }
                         Ok(mut model) => {
                             tracing::info!(uid = c.uid.0, model = %local.id.repo_id(), "evaluating");
-                            let result = run_competition(
-                                &mut model,
-                                competition,
-                                &config.data,
-                                seed,
-                                opts,
-                                &mut |_| {},
-                            );
+                            let inputs = prepared.get_or_insert_with(|| {
+                                prepare(competition, &config.data, seed, config.sample_cap)
+                            });
+                            let result =
+                                run_prepared(&mut model, competition, inputs, opts, &mut |_| {});
                             tracing::info!(uid = c.uid.0, score = result.score, "evaluated");
                             eval.score = result.score;
                             eval.tasks = serde_json::to_value(&result.tasks)?;

@@ -11,6 +11,8 @@
 
 mod convert;
 mod google;
+mod prepare;
 mod run;
 
-pub use run::{run_competition, SuiteEvent, SuiteOptions, SuiteResult, TaskDetail};
+pub use prepare::{prepare, PreparedTask, TaskInput, Unprepared};
+pub use run::{run_competition, run_prepared, SuiteEvent, SuiteOptions, SuiteResult, TaskDetail};

@@ -1,26 +1,25 @@
-//! [`run_competition`]: every task of an active competition on one model.
+//! [`run_prepared`]: every prepared task of a competition on one model;
+//! [`run_competition`] prepares and runs in one call.
 
 use std::time::Instant;
 
 use gauntlet_competitions::{ActiveCompetition, EvalMethod, EvalTask};
-use gauntlet_datasets::{task_samples, DataCache, DatasetError, Seed, TaskData};
+use gauntlet_datasets::{DataCache, Seed};
 use gauntlet_evals::google_ifeval::{GoogleIfeval, IfevalOptions};
-use gauntlet_evals::ifeval::{self, Question};
 use gauntlet_evals::likelihood::MultipleChoiceLikelihood;
-use gauntlet_evals::multiple_choice::{McItem, McOptions, MultipleChoice};
-use gauntlet_evals::tasks::{
-    combine, IfEval, LossOptions, ReferenceLoss, ReferencePrompt, TaskOutcome, TextLoss,
-};
+use gauntlet_evals::multiple_choice::{McOptions, MultipleChoice};
+use gauntlet_evals::tasks::{combine, IfEval, LossOptions, ReferenceLoss, TaskOutcome, TextLoss};
 use gauntlet_evals::{Eval, EvalScore, LanguageModel};
 use serde::Serialize;
 
-use super::convert::{answer_text, mc_item, normalization, reference_prompt};
+use super::convert::normalization;
+use super::prepare::{prepare, PreparedTask, TaskInput, Unprepared};
 
 /// How to run a suite.
 #[derive(Debug, Clone)]
 pub struct SuiteOptions {
-    /// Cap on every task's sample count (`--samples`); `None` runs the
-    /// competition's reference counts.
+    /// Cap on every task's sample count (`--samples`) when preparing; `None`
+    /// runs the competition's reference counts.
     pub sample_cap: Option<u32>,
     /// Prompts generated together by multiple choice.
     pub mc_batch: usize,
@@ -82,8 +81,8 @@ pub struct SuiteResult {
 }
 
 /// Runs every task of `competition` on `model` with samples drawn from
-/// `seed`. Never fails: missing data drops a task, a model failure scores it
-/// +inf; both are logged with their reason.
+/// `seed` ([`prepare`] then [`run_prepared`]). Never fails: missing data
+/// drops a task, a model failure scores it +inf; both are logged.
 pub fn run_competition(
     model: &mut dyn LanguageModel,
     competition: &ActiveCompetition<'_>,
@@ -92,57 +91,63 @@ pub fn run_competition(
     opts: &SuiteOptions,
     events: &mut dyn FnMut(SuiteEvent),
 ) -> SuiteResult {
-    let sequence_length = competition.competition.constraints.sequence_length as usize;
+    let prepared = prepare(competition, data, seed, opts.sample_cap);
+    run_prepared(model, competition, &prepared, opts, events)
+}
+
+/// Runs prepared tasks on `model` (the same inputs for every model of a
+/// round). `opts.sample_cap` is ignored here: it applies when preparing.
+pub fn run_prepared(
+    model: &mut dyn LanguageModel,
+    competition: &ActiveCompetition<'_>,
+    prepared: &[PreparedTask],
+    opts: &SuiteOptions,
+    events: &mut dyn FnMut(SuiteEvent),
+) -> SuiteResult {
+    let loss = LossOptions {
+        max_tokens: competition.competition.constraints.sequence_length as usize,
+        batch_tokens: opts.batch_tokens,
+    };
     let mut tasks = Vec::new();
     let mut details = Vec::new();
-    for task in competition.tasks() {
+    for p in prepared {
+        let task = &p.task;
         let start = Instant::now();
         let norm = normalization(task.normalization);
-        let mut kwargs = task.dataset_kwargs;
-        if let Some(cap) = opts.sample_cap {
-            kwargs.samples = kwargs.samples.min(cap);
-        }
-        let outcome = match task_samples(data, task.dataset, &kwargs, seed, &task.name) {
-            Err(e) => {
-                tracing::warn!(task = %task.name, error = %e, "task dropped: data unavailable");
-                TaskOutcome::dropped(&task.name, describe(&e), task.weight)
+        let failed = |reason: String| {
+            tracing::warn!(task = %task.name, %reason, "task failed: raw = +inf");
+            TaskOutcome::failed(
+                &task.name,
+                reason,
+                norm,
+                task.weight,
+                start.elapsed().as_secs_f64(),
+            )
+        };
+        let outcome = match &p.input {
+            Err(Unprepared::Dropped(why)) => {
+                TaskOutcome::dropped(&task.name, why.clone(), task.weight)
             }
-            Ok(samples) => {
-                let ctx = TaskContext {
-                    task,
-                    seed,
-                    opts,
-                    sequence_length,
-                };
-                match run_task(model, &ctx, samples, events) {
-                    Ok(score) => {
-                        if opts.keep_details {
-                            details.push(TaskDetail {
-                                name: task.name.clone(),
-                                per_sample: score.per_sample,
-                            });
-                        }
-                        TaskOutcome::evaluated(
-                            &task.name,
-                            score.raw_score,
-                            norm,
-                            task.weight,
-                            score.samples,
-                            start.elapsed().as_secs_f64(),
-                        )
+            Err(Unprepared::Invalid(why)) => failed(why.clone()),
+            Ok(input) => match run_task(model, task, input, loss, opts, events) {
+                Ok(score) => {
+                    if opts.keep_details {
+                        details.push(TaskDetail {
+                            name: task.name.clone(),
+                            per_sample: score.per_sample,
+                        });
                     }
-                    Err(reason) => {
-                        tracing::warn!(task = %task.name, %reason, "task failed: raw = +inf");
-                        TaskOutcome::failed(
-                            &task.name,
-                            reason,
-                            norm,
-                            task.weight,
-                            start.elapsed().as_secs_f64(),
-                        )
-                    }
+                    TaskOutcome::evaluated(
+                        &task.name,
+                        score.raw_score,
+                        norm,
+                        task.weight,
+                        score.samples,
+                        start.elapsed().as_secs_f64(),
+                    )
                 }
-            }
+                Err(reason) => failed(reason),
+            },
         };
         events(SuiteEvent::TaskFinished(outcome.clone()));
         tasks.push(outcome);
@@ -154,24 +159,6 @@ pub fn run_competition(
         tasks,
         details,
     }
-}
-
-fn describe(e: &DatasetError) -> String {
-    let mut s = e.to_string();
-    let mut source = std::error::Error::source(e);
-    while let Some(inner) = source {
-        s.push_str(": ");
-        s.push_str(&inner.to_string());
-        source = inner.source();
-    }
-    s
-}
-
-struct TaskContext<'a> {
-    task: &'a EvalTask,
-    seed: &'a Seed,
-    opts: &'a SuiteOptions,
-    sequence_length: usize,
 }
 
 /// One task's score, or why it failed.
@@ -195,86 +182,54 @@ fn run_eval<E: Eval>(
     .map_err(|e| e.to_string())
 }
 
-/// Turns a task's samples into its method's input and runs it: one arm per
-/// `(method, samples)` pair that a competition definition may combine.
+/// Runs a task's method on its input: one arm per `(method, input)` pair a
+/// competition definition may combine.
 fn run_task(
     model: &mut dyn LanguageModel,
-    ctx: &TaskContext<'_>,
-    samples: TaskData,
+    task: &EvalTask,
+    input: &TaskInput,
+    loss: LossOptions,
+    opts: &SuiteOptions,
     events: &mut dyn FnMut(SuiteEvent),
 ) -> TaskRun {
-    let name = ctx.task.name.as_str();
-    let loss = LossOptions {
-        max_tokens: ctx.sequence_length,
-        batch_tokens: ctx.opts.batch_tokens,
-    };
-    match (ctx.task.method, samples) {
-        (EvalMethod::MultipleChoice, TaskData::MultipleChoice(rows)) => {
-            let items: Vec<McItem> = rows.iter().map(mc_item).collect();
+    let name = task.name.as_str();
+    match (task.method, input) {
+        (EvalMethod::MultipleChoice, TaskInput::MultipleChoice(items)) => {
             let eval = MultipleChoice(McOptions {
-                batch_size: ctx.opts.mc_batch,
+                batch_size: opts.mc_batch,
                 early_stop: true,
             });
-            run_eval(&eval, model, name, &items, events)
+            run_eval(&eval, model, name, items, events)
         }
-        (EvalMethod::MultipleChoiceLikelihood, TaskData::MultipleChoice(rows)) => {
-            let items: Vec<McItem> = rows.iter().map(mc_item).collect();
+        (EvalMethod::MultipleChoiceLikelihood, TaskInput::MultipleChoice(items)) => {
             let eval = MultipleChoiceLikelihood {
-                batch_size: ctx.opts.mc_batch,
+                batch_size: opts.mc_batch,
             };
-            run_eval(&eval, model, name, &items, events)
+            run_eval(&eval, model, name, items, events)
         }
-        (EvalMethod::ReferenceLoss, TaskData::Reference(rows)) => {
-            let prompts: Vec<ReferencePrompt> = rows.iter().map(reference_prompt).collect();
-            run_eval(&ReferenceLoss(loss), model, name, &prompts, events)
+        (EvalMethod::ReferenceLoss, TaskInput::Reference(prompts)) => {
+            run_eval(&ReferenceLoss(loss), model, name, prompts, events)
         }
-        (EvalMethod::TextLoss, TaskData::Documents(docs)) => {
+        (EvalMethod::TextLoss, TaskInput::Documents(docs)) => {
             let eval = TextLoss {
                 options: loss,
                 sanity_guard: true,
             };
-            run_eval(&eval, model, name, &docs, events)
+            run_eval(&eval, model, name, docs, events)
         }
-        (EvalMethod::IfEval, TaskData::IfEvalPairs(pairs)) => {
-            let version = match ctx.task.dataset_kwargs.if_eval_version {
-                Some(gauntlet_competitions::IfEvalVersion::V1) => ifeval::IfEvalVersion::V1,
-                _ => ifeval::IfEvalVersion::V2,
-            };
-            // The rules come from their own stream, so they do not depend on
-            // how many draws the questions took.
-            let mut rng = ctx.seed.rng(&format!("{name}/rules"));
-            let mut draw = rng.as_draw();
-            let samples: Vec<_> = pairs
-                .iter()
-                .map(|[a, b]| {
-                    let questions = [
-                        Question {
-                            question: &a.question,
-                            answer: answer_text(a),
-                        },
-                        Question {
-                            question: &b.question,
-                            answer: answer_text(b),
-                        },
-                    ];
-                    ifeval::sample_pair(version, questions, &mut draw)
-                })
-                .collect();
-            run_eval(&IfEval, model, name, &samples, events)
+        (EvalMethod::IfEval, TaskInput::IfEval(samples)) => {
+            run_eval(&IfEval, model, name, samples, events)
         }
-        (EvalMethod::GoogleIfeval, TaskData::GoogleIfeval(rows)) => {
-            let prompts = super::google::prompts(&rows)?;
-            run_eval(
-                &GoogleIfeval(IfevalOptions::default()),
-                model,
-                name,
-                &prompts,
-                events,
-            )
+        (EvalMethod::GoogleIfeval, TaskInput::GoogleIfeval(prompts)) => {
+            let eval = GoogleIfeval(IfevalOptions {
+                batch_size: opts.mc_batch,
+                ..IfevalOptions::default()
+            });
+            run_eval(&eval, model, name, prompts, events)
         }
         (method, _) => Err(format!(
             "method {method} cannot score dataset {} (competition definition error)",
-            ctx.task.dataset
+            task.dataset
         )),
     }
 }
