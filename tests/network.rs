@@ -33,6 +33,56 @@ fn defs(dir: &Path, word_samples: u32) -> String {
     dir.to_string_lossy().into_owned()
 }
 
+/// `gauntlet validator run --once` on the world in `dir` (chain, hub and data
+/// cache of [`World`]) with the hotkey `wallet/h` of `wallets` and the state
+/// file `state`.
+fn validator_command(
+    dir: &Path,
+    wallets: &Path,
+    wallet: &str,
+    state: &Path,
+    defs: &str,
+) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_gauntlet"));
+    c.args([
+        "validator",
+        "run",
+        "--once",
+        "--chain",
+        "local",
+        "--chain-db",
+    ])
+    .arg(dir.join("chain.sqlite"))
+    .args([
+        "--netuid",
+        &NETUID.0.to_string(),
+        "--hub",
+        "local",
+        "--hub-dir",
+    ])
+    .arg(dir.join("hub"))
+    .args(["--wallet", wallet, "--hotkey", "h", "--wallet-dir"])
+    .arg(wallets)
+    .arg("--state")
+    .arg(state)
+    .args(["--defs", defs])
+    .env("GAUNTLET_CACHE", dir.join("data"));
+    c
+}
+
+/// Three miners with tiny models of these seeds, one block apart, then 20
+/// blocks so that all are old enough to evaluate.
+async fn push_three(world: &World, seeds: [u64; 3]) {
+    for (i, seed) in seeds.iter().enumerate() {
+        let m = world.model(&format!("m{i}"), *seed);
+        world
+            .push(&testing::hotkey(i as u8 + 1), &m, &format!("miner{i}/tiny"))
+            .await;
+        world.chain.advance(1).unwrap();
+    }
+    world.chain.advance(20).unwrap();
+}
+
 #[test]
 fn competitions_lists_the_schedule_as_json() {
     let tmp = tempfile::tempdir().unwrap();
@@ -127,50 +177,11 @@ async fn a_validator_killed_mid_round_resumes_without_redoing_work() {
     let wallets = tmp.path().join("wallets");
     let (validator, _) = Wallet::create(&wallets, "v", "h", false).unwrap();
     world.add_validator(&validator);
-    for (i, seed) in [11u64, 12, 13].iter().enumerate() {
-        let m = world.model(&format!("m{i}"), *seed);
-        world
-            .push(&testing::hotkey(i as u8 + 1), &m, &format!("miner{i}/tiny"))
-            .await;
-        world.chain.advance(1).unwrap();
-    }
-    world.chain.advance(20).unwrap();
+    push_three(&world, [11, 12, 13]).await;
     // Enough samples that one model takes a noticeable time.
     let defs = defs(&tmp.path().join("defs"), 400);
     let state = tmp.path().join("state.sqlite");
-    let args: Vec<String> = [
-        "validator",
-        "run",
-        "--once",
-        "--chain",
-        "local",
-        "--chain-db",
-        &tmp.path().join("chain.sqlite").to_string_lossy(),
-        "--netuid",
-        &NETUID.0.to_string(),
-        "--hub",
-        "local",
-        "--hub-dir",
-        &tmp.path().join("hub").to_string_lossy(),
-        "--wallet",
-        "v",
-        "--hotkey",
-        "h",
-        "--wallet-dir",
-        &wallets.to_string_lossy(),
-        "--state",
-        &state.to_string_lossy(),
-        "--defs",
-        &defs,
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    let cmd = || {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_gauntlet"));
-        c.args(&args).env("GAUNTLET_CACHE", tmp.path().join("data"));
-        c
-    };
+    let cmd = || validator_command(tmp.path(), &wallets, "v", &state, &defs);
     let mut child = cmd()
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -467,47 +478,20 @@ async fn two_validators_in_parallel_set_identical_weights() {
         let (key, _) = Wallet::create(&wallets, name, "h", false).unwrap();
         world.add_validator(&key);
     }
-    for (i, seed) in [31u64, 32, 33].iter().enumerate() {
-        let m = world.model(&format!("m{i}"), *seed);
-        world
-            .push(&testing::hotkey(i as u8 + 1), &m, &format!("miner{i}/tiny"))
-            .await;
-        world.chain.advance(1).unwrap();
-    }
-    world.chain.advance(20).unwrap();
+    push_three(&world, [31, 32, 33]).await;
     let defs = defs(&tmp.path().join("defs"), 6);
     let spawn = |name: &str| {
-        Command::new(env!("CARGO_BIN_EXE_gauntlet"))
-            .args([
-                "validator",
-                "run",
-                "--once",
-                "--chain",
-                "local",
-                "--chain-db",
-                &tmp.path().join("chain.sqlite").to_string_lossy(),
-                "--netuid",
-                &NETUID.0.to_string(),
-                "--hub",
-                "local",
-                "--hub-dir",
-                &tmp.path().join("hub").to_string_lossy(),
-                "--wallet",
-                name,
-                "--hotkey",
-                "h",
-                "--wallet-dir",
-                &wallets.to_string_lossy(),
-                "--state",
-                &tmp.path().join(format!("{name}.sqlite")).to_string_lossy(),
-                "--defs",
-                &defs,
-            ])
-            .env("GAUNTLET_CACHE", tmp.path().join("data"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap()
+        validator_command(
+            tmp.path(),
+            &wallets,
+            name,
+            &tmp.path().join(format!("{name}.sqlite")),
+            &defs,
+        )
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
     };
     let (a, b) = (spawn("v1"), spawn("v2"));
     let (a, b) = (a.wait_with_output().unwrap(), b.wait_with_output().unwrap());
@@ -529,4 +513,114 @@ async fn two_validators_in_parallel_set_identical_weights() {
     );
     let total: f64 = h1[0].1.iter().map(|(_, w, _)| w).sum();
     assert!((total - 1.0).abs() < 1e-9);
+
+    // An observer reads the leaderboard and the weight history.
+    let state = tmp.path().join("v1.sqlite");
+    let o = gauntlet(
+        &[
+            "validator",
+            "status",
+            "--state",
+            &state.to_string_lossy(),
+            "--json",
+        ],
+        tmp.path(),
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let board = &v["leaderboards"][0];
+    assert_eq!(board["competition_id"], testing::COMPETITION.0);
+    let rows = board["models"].as_array().unwrap();
+    assert_eq!(rows.len(), 3);
+    let winners: Vec<&serde_json::Value> =
+        rows.iter().filter(|m| m["round_weight"] == 1.0).collect();
+    assert_eq!(winners.len(), 1, "winner takes all: {rows:?}");
+    assert_eq!(winners[0]["win_rate"], 1.0);
+    let ema_total: f64 = board["ema"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|x| x.as_f64().unwrap())
+        .sum();
+    assert!(
+        (ema_total - 1.0).abs() < 1e-9,
+        "the first round starts the EMA"
+    );
+    assert_eq!(v["weights"][0]["outcome"], "set");
+    let text = gauntlet(
+        &["validator", "status", "--state", &state.to_string_lossy()],
+        tmp.path(),
+    );
+    assert!(String::from_utf8_lossy(&text.stdout).contains("win rate"));
+}
+
+/// A competition with a fixed tokenizer scores every model through it: it is
+/// read from `<cache>/tokenizers/<repo>/`, a broken one is an error naming its
+/// file, and a missing one (with no Hub to fetch it from) says where to put it.
+#[test]
+fn a_fixed_tokenizer_is_used_and_its_absence_is_a_clear_error() {
+    let tmp = tempfile::tempdir().unwrap();
+    let world = World::new(tmp.path());
+    let model = world.model("m", 3);
+    let dir = tmp.path().join("defs");
+    std::fs::create_dir_all(&dir).unwrap();
+    let fixed = testing::COMPETITION_TOML
+        .replace(
+            "tokenizer = \"own\"",
+            "tokenizer = { fixed = \"test/tok\" }",
+        )
+        .replace(
+            "dataset_kwargs = { samples = 4 }",
+            "dataset_kwargs = { samples = 3 }",
+        );
+    std::fs::write(dir.join("tiny.toml"), fixed).unwrap();
+    std::fs::write(dir.join("schedule.toml"), testing::SCHEDULE_TOML).unwrap();
+    let cache = tmp.path().join("data");
+    let eval = || {
+        Command::new(env!("CARGO_BIN_EXE_gauntlet"))
+            .args([
+                "eval",
+                "--model",
+                &model.to_string_lossy(),
+                "--competition",
+                "TINY",
+                "--defs",
+            ])
+            .arg(&dir)
+            .args(["--seed", "3", "--json"])
+            .env("GAUNTLET_CACHE", &cache)
+            .env("HF_ENDPOINT", "http://127.0.0.1:1")
+            .output()
+            .unwrap()
+    };
+    let o = eval();
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("fixed tokenizer test/tok") && err.contains("tokenizers/test/tok"),
+        "{err}"
+    );
+
+    let tok = cache.join("tokenizers/test/tok");
+    std::fs::create_dir_all(&tok).unwrap();
+    std::fs::write(tok.join("tokenizer.json"), "{ not json").unwrap();
+    let o = eval();
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("tokenizers/test/tok/tokenizer.json"),
+        "the fixed one is read: {err}"
+    );
+
+    for f in ["tokenizer.json", "tokenizer_config.json"] {
+        std::fs::copy(model.join(f), tok.join(f)).unwrap();
+    }
+    // The model's own tokenizer is ignored: breaking it changes nothing.
+    std::fs::write(model.join("tokenizer.json"), "{ broken").unwrap();
+    let o = eval();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    for t in v["tasks"].as_array().unwrap() {
+        assert_eq!(t["status"], "ok", "{t}");
+    }
 }

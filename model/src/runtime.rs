@@ -63,6 +63,18 @@ pub struct Model {
 impl Model {
     /// Loads the Hugging Face model directory `dir`.
     pub fn load(dir: &Path, device: DeviceKind) -> Result<Self> {
+        Self::load_with_tokenizer(dir, None, device)
+    }
+
+    /// Loads `dir` with the tokenizer and chat template of `tokenizer_dir`
+    /// instead of its own, when given: a competition with a fixed tokenizer
+    /// scores every model through the same one (the model's own tokenizer
+    /// files are ignored).
+    pub fn load_with_tokenizer(
+        dir: &Path,
+        tokenizer_dir: Option<&Path>,
+        device: DeviceKind,
+    ) -> Result<Self> {
         tune_allocator();
         if !dir.is_dir() {
             return Err(ModelError::Missing {
@@ -71,7 +83,7 @@ impl Model {
             });
         }
         let cfg = ModelConfig::from_file(&dir.join("config.json"))?;
-        let tokenizer = TextTokenizer::load(dir, &cfg.eos_token_ids)?;
+        let tokenizer = TextTokenizer::load(tokenizer_dir.unwrap_or(dir), &cfg.eos_token_ids)?;
         if tokenizer.vocab_size() > cfg.vocab_size {
             tracing::warn!(
                 tokenizer = tokenizer.vocab_size(),

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use clap::ValueEnum;
-use gauntlet_chain::local::LocalChain;
+use gauntlet_chain::local::{Genesis, LocalChain};
 use gauntlet_chain::{Chain, Hotkey, Wallet};
 use gauntlet_constants::NetUid;
 use gauntlet_hub::{HfHub, LocalHub, ModelStore};
@@ -96,14 +96,21 @@ impl ChainArgs {
             .unwrap_or_else(|| home().join("chain.sqlite"))
     }
 
-    /// Opens the local chain (for administrative commands).
+    /// Opens the local chain (for administrative commands); a new file
+    /// starts a wall-clock chain at block 0.
     pub fn local(&self) -> Result<LocalChain> {
+        self.local_with(&Genesis::default())
+    }
+
+    /// Opens the local chain, creating a new one from `genesis` when the file
+    /// holds none.
+    pub fn local_with(&self, genesis: &Genesis) -> Result<LocalChain> {
         let path = self.db_path();
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent)
                 .with_context(|| format!("creating {}", parent.display()))?;
         }
-        LocalChain::open(&path)
+        LocalChain::open_with(&path, genesis)
             .with_context(|| format!("opening the local chain {}", path.display()))
     }
 

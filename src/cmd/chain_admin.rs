@@ -2,8 +2,8 @@
 //! stake, step the clock, run an epoch).
 
 use anyhow::{Context, Result};
-use gauntlet_chain::local::SubnetParams;
-use gauntlet_constants::Block;
+use gauntlet_chain::local::{Genesis, SubnetParams};
+use gauntlet_constants::{Block, PROTOCOL_VERSION};
 
 use super::backends::ChainArgs;
 use super::print_json;
@@ -11,13 +11,25 @@ use super::print_json;
 /// `gauntlet chain …`.
 #[derive(clap::Subcommand)]
 pub enum Command {
-    /// Create the subnet on the local chain.
+    /// Create the subnet on the local chain (and the chain itself when its
+    /// file is new).
     CreateSubnet {
         #[command(flatten)]
         chain: ChainArgs,
         /// Blocks between epochs.
         #[arg(long, default_value_t = 360)]
         tempo: u64,
+        /// The block number of a new chain's genesis (e.g. 4700000 for the
+        /// schedule entry where INSTRUCT_8B holds the whole reward).
+        #[arg(long, default_value_t = 0)]
+        start_block: u64,
+        /// A new chain's blocks move only by `gauntlet chain advance` instead
+        /// of one every 12 s of wall time.
+        #[arg(long)]
+        manual_clock: bool,
+        /// The subnet's weights version key (default: this Gauntlet's).
+        #[arg(long)]
+        version_key: Option<u64>,
     },
     /// Register a hotkey (SS58) on the local chain's subnet.
     Register {
@@ -63,11 +75,25 @@ pub enum Command {
 /// Runs the subcommand.
 pub fn run(cmd: Command) -> Result<()> {
     match cmd {
-        Command::CreateSubnet { chain, tempo } => {
-            chain.local()?.create_subnet(
+        Command::CreateSubnet {
+            chain,
+            tempo,
+            start_block,
+            manual_clock,
+            version_key,
+        } => {
+            let genesis = if manual_clock {
+                Genesis::manual(Block(start_block))
+            } else {
+                Genesis::wall(Block(start_block))
+            };
+            let (major, minor, patch) = PROTOCOL_VERSION;
+            chain.local_with(&genesis)?.create_subnet(
                 chain.netuid(),
                 &SubnetParams {
                     tempo,
+                    weights_version_key: version_key
+                        .unwrap_or(gauntlet_constants::version_key(major, minor, patch)),
                     ..SubnetParams::default()
                 },
             )?;

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
-use gauntlet_model::constraints::{self, ModelConstraints, NormCheck};
+use gauntlet_model::constraints::{self, CheckReport, ModelConstraints, NormCheck};
 
 use super::print_json;
 
@@ -52,9 +52,18 @@ pub fn run(args: Args) -> Result<()> {
     };
     let report = constraints::check(&args.model, &c)
         .with_context(|| format!("checking {}", args.model.display()))?;
-    if args.json {
-        print_json(&report)?;
+    print_report(&report, args.json, None)
+}
+
+/// Prints a constraint report (as JSON, or as a table under an optional
+/// competition name) and fails when a constraint is broken.
+pub fn print_report(report: &CheckReport, json: bool, competition: Option<&str>) -> Result<()> {
+    if json {
+        print_json(report)?;
     } else {
+        if let Some(name) = competition {
+            println!("competition    {name}");
+        }
         println!("architecture   {}", report.architecture);
         println!("parameters     {}", report.parameters);
         println!("bytes          {}", report.bytes);

@@ -84,25 +84,7 @@ pub fn run(cmd: Command) -> Result<()> {
             let c = find(&registry, &a.competition)?;
             let report = constraints::check(&a.model, &model_constraints(&c.constraints))
                 .with_context(|| format!("checking {}", a.model.display()))?;
-            if a.json {
-                print_json(&report)?;
-            } else {
-                println!("competition    {}", c.name);
-                println!("architecture   {}", report.architecture);
-                println!("parameters     {}", report.parameters);
-                println!("bytes          {}", report.bytes);
-                println!("max norm       {:.2}", report.max_projection_norm);
-                for v in &report.violations {
-                    println!("FAIL {:?}: {}", v.kind, v.reason);
-                }
-                if report.passed() {
-                    println!("PASS");
-                }
-            }
-            if !report.passed() {
-                bail!("{} constraint(s) broken", report.violations.len());
-            }
-            Ok(())
+            super::check::print_report(&report, a.json, Some(&c.name))
         }
         Command::Eval(a) => crate::cmd::miner_eval::run(a),
         Command::Push(a) => push(a),

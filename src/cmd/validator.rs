@@ -140,13 +140,73 @@ fn status(args: StatusArgs) -> Result<()> {
     anyhow::ensure!(path.is_file(), "no validator state at {}", path.display());
     let state = State::open(&path).with_context(|| format!("opening {}", path.display()))?;
     let models = state.models()?;
+    let rounds = state.last_rounds()?;
+    let mut emas = Vec::with_capacity(rounds.len());
+    for (id, _, _) in &rounds {
+        emas.push(state.ema(*id)?);
+    }
     let history = state.weights_history(args.history)?;
     if args.json {
         let history: Vec<_> = history
             .iter()
             .map(|(b, w, o)| serde_json::json!({"block": b.0, "weights": w, "outcome": o}))
             .collect();
-        return print_json(&serde_json::json!({"models": models, "weights": history}));
+        let leaderboards: Vec<_> = rounds
+            .iter()
+            .zip(&emas)
+            .map(|((id, sync, summary), ema)| {
+                let ema: std::collections::BTreeMap<String, f64> = ema
+                    .values()
+                    .map(|(uid, v)| (uid.0.to_string(), *v))
+                    .collect();
+                serde_json::json!({
+                    "competition_id": id.0, "sync_block": sync.0,
+                    "models": summary["models"], "ema": ema,
+                })
+            })
+            .collect();
+        return print_json(&serde_json::json!({
+            "models": models, "leaderboards": leaderboards, "weights": history,
+        }));
+    }
+    for ((id, sync, summary), ema) in rounds.iter().zip(&emas) {
+        println!("competition {} — last round at sync block {}", id.0, sync.0);
+        println!(
+            "{:>3}  {:<34}  {:>8}  {:>8}  {:>6}  verdict",
+            "uid", "model", "score", "win rate", "ema"
+        );
+        let mut rows: Vec<&serde_json::Value> = summary["models"]
+            .as_array()
+            .map(|v| v.iter().collect())
+            .unwrap_or_default();
+        rows.sort_by(|a, b| {
+            let rate = |v: &serde_json::Value| v["win_rate"].as_f64().unwrap_or(0.0);
+            rate(b).total_cmp(&rate(a))
+        });
+        for m in rows {
+            let uid = m["uid"].as_u64().unwrap_or(0);
+            let ema_value = ema
+                .values()
+                .find(|(u, _)| u64::from(u.0) == uid)
+                .map_or(0.0, |(_, v)| *v);
+            println!(
+                "{:>3}  {:<34}  {:>8}  {:>8.2}  {:>6.3}  {}",
+                uid,
+                m["model"]
+                    .as_str()
+                    .unwrap_or("")
+                    .chars()
+                    .take(34)
+                    .collect::<String>(),
+                m["score"]
+                    .as_f64()
+                    .map_or("inf".to_string(), |s| format!("{s:.4}")),
+                m["win_rate"].as_f64().unwrap_or(0.0),
+                ema_value,
+                m["verdict"].as_str().unwrap_or("")
+            );
+        }
+        println!();
     }
     println!(
         "{:>3}  {:<48}  {:>10}  {:<20}  reason",

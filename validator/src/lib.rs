@@ -10,6 +10,7 @@ pub mod round;
 pub mod state;
 pub mod suite;
 pub mod testing;
+pub mod tokenizer;
 pub mod verdict;
 
 pub use round::{RoundError, RoundReport, Validator, ValidatorConfig};

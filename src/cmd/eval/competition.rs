@@ -161,13 +161,18 @@ pub fn resolve(args: &SuiteArgs) -> Result<Resolved> {
     Ok(resolved)
 }
 
-/// The block (`block`, or the chain's current one) and its sync block's hash.
-fn chain_block_hash(chain: &ChainArgs, block: Option<u64>) -> Result<(Block, [u8; 32])> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
+/// Runs `f` to completion on a fresh single-threaded runtime.
+fn block_on<F: std::future::Future>(f: F) -> Result<F::Output> {
+    Ok(tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .context("starting the async runtime")?;
-    runtime.block_on(async {
+        .context("starting the async runtime")?
+        .block_on(f))
+}
+
+/// The block (`block`, or the chain's current one) and its sync block's hash.
+fn chain_block_hash(chain: &ChainArgs, block: Option<u64>) -> Result<(Block, [u8; 32])> {
+    block_on(async {
         let c = chain.connect().await?;
         let block = match block {
             Some(b) => Block(b),
@@ -182,7 +187,7 @@ fn chain_block_hash(chain: &ChainArgs, block: Option<u64>) -> Result<(Block, [u8
             .await
             .with_context(|| format!("reading the hash of sync block {sync}"))?;
         Ok((block, hash))
-    })
+    })?
 }
 
 /// Loads `model` and runs every task of `active` on the seed's samples, with
@@ -194,7 +199,17 @@ pub fn run_suite(
     seed: &Seed,
 ) -> Result<SuiteResult> {
     let data = DataCache::from_env();
-    let mut model_rt = Model::load(model, args.device.into())
+    let tokenizer = block_on(gauntlet_validator::tokenizer::tokenizer_dir(
+        &active.competition.constraints.tokenizer,
+        &data,
+    ))?
+    .map_err(|why| {
+        anyhow!(
+            "{} scores with a fixed tokenizer: {why}",
+            active.competition.name
+        )
+    })?;
+    let mut model_rt = Model::load_with_tokenizer(model, tokenizer.as_deref(), args.device.into())
         .with_context(|| format!("loading model {}", model.display()))?;
     tracing::info!(
         competition = %active.competition.name, model = %model.display(), seed = %seed.hex(),

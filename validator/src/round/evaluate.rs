@@ -4,6 +4,8 @@
 //! Evaluation is CPU-bound and synchronous; the validator runs one round at a
 //! time, so it runs on the calling thread.
 
+use std::path::Path;
+
 use gauntlet_competitions::ActiveCompetition;
 use gauntlet_constants::Block;
 use gauntlet_datasets::Seed;
@@ -17,7 +19,9 @@ use crate::state::{Evaluation, State, StateError};
 use crate::suite::{prepare, run_prepared, PreparedTask, SuiteOptions};
 use crate::verdict::Verdict;
 
-/// Evaluates every fetched model (or reads back its saved evaluation).
+/// Evaluates every fetched model (or reads back its saved evaluation), with
+/// the competition's fixed tokenizer when it has one.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn evaluate_all(
     state: &mut State,
     competition: &ActiveCompetition<'_>,
@@ -26,6 +30,7 @@ pub(crate) fn evaluate_all(
     seed: &Seed,
     sync: Block,
     opts: &SuiteOptions,
+    tokenizer: Option<&Path>,
 ) -> Result<Vec<Evaluation>, StateError> {
     let id = competition.competition.id;
     let mut out = Vec::with_capacity(fetched.len());
@@ -70,7 +75,7 @@ pub(crate) fn evaluate_all(
                     tracing::warn!(uid = c.uid.0, %reason, "model disqualified");
                     eval.verdict = Verdict::Disqualified { reason };
                 } else {
-                    match Model::load(&local.dir, config.device) {
+                    match Model::load_with_tokenizer(&local.dir, tokenizer, config.device) {
                         Err(e) => {
                             eval.verdict = Verdict::Disqualified {
                                 reason: format!("does not load: {}", error_chain(&e)),

@@ -178,6 +178,20 @@ impl Validator {
                 tracing::info!(competition = %competition.competition.name, "already evaluated at this sync block");
                 continue;
             }
+            let tokenizer = match crate::tokenizer::tokenizer_dir(
+                &competition.competition.constraints.tokenizer,
+                &self.config.data,
+            )
+            .await
+            {
+                Ok(dir) => dir,
+                Err(why) => {
+                    // The validator's own problem: the competition waits for
+                    // the next round instead of failing every miner.
+                    tracing::error!(competition = %competition.competition.name, %why, "competition skipped");
+                    continue;
+                }
+            };
             let candidates = select::select(
                 &self.state,
                 competition,
@@ -208,6 +222,7 @@ impl Validator {
                 &seed,
                 sync,
                 &opts,
+                tokenizer.as_deref(),
             )?;
             let models = weights::score_round(
                 &mut self.state,

@@ -298,6 +298,31 @@ impl State {
             .transpose()
     }
 
+    /// The last finished round of every competition that has one, by
+    /// competition id: its sync block and summary.
+    pub fn last_rounds(
+        &self,
+    ) -> Result<Vec<(CompetitionId, Block, serde_json::Value)>, StateError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT r.competition_id, r.sync_block, r.summary FROM rounds r
+             WHERE r.sync_block = (SELECT MAX(sync_block) FROM rounds WHERE competition_id = r.competition_id)
+             ORDER BY r.competition_id",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, u16>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, String>(2)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (c, b, s) = row?;
+            out.push((CompetitionId(c), Block(b as u64), serde_json::from_str(&s)?));
+        }
+        Ok(out)
+    }
+
     /// Finishes a round: stores its summary and the competition's new EMA in
     /// one transaction.
     pub fn finish_round(

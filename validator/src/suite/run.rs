@@ -149,6 +149,13 @@ pub fn run_prepared(
                 Err(reason) => failed(reason),
             },
         };
+        tracing::info!(
+            task = %task.name,
+            raw = outcome.raw_score,
+            samples = outcome.samples,
+            seconds = format!("{:.1}", outcome.seconds),
+            "task finished"
+        );
         events(SuiteEvent::TaskFinished(outcome.clone()));
         tasks.push(outcome);
     }
