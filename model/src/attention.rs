@@ -6,6 +6,11 @@
 //! [`QUERY_BLOCK`] rows, and a block only sees keys up to its last row, so the
 //! score matrix never exceeds `heads × QUERY_BLOCK × seq_len` and the masked
 //! upper triangle beyond a block is never computed.
+//!
+//! A packed pass may follow a [`Prefix`]: keys and values of tokens that every
+//! sequence of the pass starts with, computed once. Each sequence then sees the
+//! prefix's keys before its own, so a prompt prefix shared by a batch is not
+//! recomputed per sequence.
 
 use std::collections::HashMap;
 use std::ops::Range;
@@ -36,37 +41,53 @@ pub struct Heads {
     pub softcap: Option<f64>,
 }
 
+/// One layer's keys and values `[K, P, D]` of a prefix shared by every
+/// sequence of a packed pass (positions `0..P`; the sequences continue at `P`).
+#[derive(Clone, Copy)]
+pub struct Prefix<'a> {
+    /// Keys, after RoPE.
+    pub k: &'a Tensor,
+    /// Values.
+    pub v: &'a Tensor,
+}
+
+/// The key columns one query block attends to: prefix positions `pa..p`, then
+/// the sequence's own tokens `ka..qb` (positions `p + ka..p + qb`).
+#[derive(Clone, Copy, Hash, PartialEq, Eq)]
+struct Span {
+    qa: usize,
+    qb: usize,
+    ka: usize,
+    pa: usize,
+    p: usize,
+    window: usize,
+}
+
 /// Masks of one packed forward pass, shared by all layers.
 #[derive(Default)]
 pub struct MaskCache {
-    masks: HashMap<(usize, usize, usize, usize), Tensor>,
+    masks: HashMap<Span, Tensor>,
 }
 
 impl MaskCache {
-    /// The additive mask for queries `qa..qb` against keys `ka..qb` (positions
-    /// within one sequence) with an optional window.
-    fn get(
-        &mut self,
-        qa: usize,
-        qb: usize,
-        ka: usize,
-        window: usize,
-        device: &Device,
-    ) -> Result<Tensor> {
-        let key = (qa, qb, ka, window);
-        if let Some(m) = self.masks.get(&key) {
+    /// The additive mask `[qb - qa, (p - pa) + (qb - ka)]` of a block: causal
+    /// within the sequence, every prefix key before it, and keys further than
+    /// the window hidden.
+    fn get(&mut self, s: Span, device: &Device) -> Result<Tensor> {
+        if let Some(m) = self.masks.get(&s) {
             return Ok(m.clone());
         }
-        let lk = qb - ka;
-        let mut v = Vec::with_capacity((qb - qa) * lk);
-        for q in qa..qb {
-            for k in ka..qb {
-                let ok = k <= q && q - k < window;
+        let lk = (s.p - s.pa) + (s.qb - s.ka);
+        let mut v = Vec::with_capacity((s.qb - s.qa) * lk);
+        for q in s.qa..s.qb {
+            let at = s.p + q;
+            for k in (s.pa..s.p).chain(s.p + s.ka..s.p + s.qb) {
+                let ok = k <= at && at - k < s.window;
                 v.push(if ok { 0f32 } else { f32::NEG_INFINITY });
             }
         }
-        let m = Tensor::from_vec(v, (qb - qa, lk), device)?;
-        self.masks.insert(key, m.clone());
+        let m = Tensor::from_vec(v, (s.qb - s.qa, lk), device)?;
+        self.masks.insert(s, m.clone());
         Ok(m)
     }
 }
@@ -74,59 +95,80 @@ impl MaskCache {
 /// Attention over packed sequences.
 ///
 /// `q` is `[H, T, D]` (already scaled), `k`/`v` `[K, T, D]`; `seqs` are the
-/// token ranges of the sequences. Returns `[T, H·D]`.
+/// token ranges of the sequences, each continuing `prefix` when there is one.
+/// Returns `[T, H·D]`.
+#[allow(clippy::too_many_arguments)]
 pub fn packed(
     q: &Tensor,
     k: &Tensor,
     v: &Tensor,
     seqs: &[Range<usize>],
+    prefix: Option<Prefix<'_>>,
     heads: Heads,
     window: Option<usize>,
     masks: &mut MaskCache,
 ) -> Result<Tensor> {
     let groups = heads.q / heads.kv;
     let window = window.unwrap_or(usize::MAX);
-    // (sequence start, qa, qb, ka, mask) for every query block, masks built
-    // (or reused) up front so the blocks can run in parallel: one block's
-    // matmuls are too small to keep both cores busy on their own.
+    let p = match prefix {
+        Some(pre) => pre.k.dim(1)?,
+        None => 0,
+    };
+    // (sequence start, span, mask) for every query block, masks built (or
+    // reused) up front so the blocks can run in parallel: one block's matmuls
+    // are too small to keep both cores busy on their own.
     let mut blocks = Vec::new();
     for seq in seqs {
         let len = seq.end - seq.start;
         let mut qa = 0;
         while qa < len {
             let qb = (qa + QUERY_BLOCK).min(len);
-            let ka = if window == usize::MAX {
-                0
-            } else {
-                (qa + 1).saturating_sub(window)
+            // The oldest key the block's first query still sees.
+            let first = (p + qa + 1).saturating_sub(window);
+            let span = Span {
+                qa,
+                qb,
+                ka: first.saturating_sub(p),
+                pa: first.min(p),
+                p,
+                window,
             };
-            let mask = masks.get(qa, qb, ka, window, q.device())?;
-            blocks.push((seq.start, qa, qb, ka, mask));
+            let mask = masks.get(span, q.device())?;
+            blocks.push((seq.start, span, mask));
             qa = qb;
         }
     }
-    let block =
-        |&(start, qa, qb, ka, ref mask): &(usize, usize, usize, usize, Tensor)| -> Result<Tensor> {
-            let lq = qb - qa;
-            let lk = qb - ka;
-            let qb_t = q.narrow(1, start + qa, lq)?.contiguous()?.reshape((
-                heads.kv,
-                groups * lq,
-                heads.dim,
-            ))?;
-            let kb = k.narrow(1, start + ka, lk)?.contiguous()?;
-            let vb = v.narrow(1, start + ka, lk)?.contiguous()?;
-            let mut scores = qb_t.matmul(&kb.t()?)?;
-            if let Some(cap) = heads.softcap {
-                scores = softcap(&scores, cap)?;
+    let block = |&(start, s, ref mask): &(usize, Span, Tensor)| -> Result<Tensor> {
+        let lq = s.qb - s.qa;
+        let lk = (s.p - s.pa) + (s.qb - s.ka);
+        let qb_t = q.narrow(1, start + s.qa, lq)?.contiguous()?.reshape((
+            heads.kv,
+            groups * lq,
+            heads.dim,
+        ))?;
+        let own = |t: &Tensor| t.narrow(1, start + s.ka, s.qb - s.ka);
+        let (kb, vb) = match prefix {
+            Some(pre) if s.pa < s.p => {
+                let pk = pre.k.narrow(1, s.pa, s.p - s.pa)?;
+                let pv = pre.v.narrow(1, s.pa, s.p - s.pa)?;
+                (
+                    Tensor::cat(&[&pk, &own(k)?], 1)?,
+                    Tensor::cat(&[&pv, &own(v)?], 1)?,
+                )
             }
-            let scores = scores
-                .reshape((heads.kv, groups, lq, lk))?
-                .broadcast_add(mask)?;
-            let probs =
-                crate::fastops::softmax_last_dim(&scores)?.reshape((heads.kv, groups * lq, lk))?;
-            Ok(probs.matmul(&vb)?.reshape((heads.q, lq, heads.dim))?)
+            _ => (own(k)?.contiguous()?, own(v)?.contiguous()?),
         };
+        let mut scores = qb_t.matmul(&kb.t()?)?;
+        if let Some(cap) = heads.softcap {
+            scores = softcap(&scores, cap)?;
+        }
+        let scores = scores
+            .reshape((heads.kv, groups, lq, lk))?
+            .broadcast_add(mask)?;
+        let probs =
+            crate::fastops::softmax_last_dim(&scores)?.reshape((heads.kv, groups * lq, lk))?;
+        Ok(probs.matmul(&vb)?.reshape((heads.q, lq, heads.dim))?)
+    };
     let outs: Vec<Tensor> = if q.device().is_cpu() {
         blocks.par_iter().map(block).collect::<Result<_>>()?
     } else {

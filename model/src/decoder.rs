@@ -3,8 +3,9 @@
 //!
 //! Two entry points: [`Decoder::forward_packed`] runs several sequences
 //! concatenated along the token axis (no padding anywhere) and returns the final
-//! hidden states; [`Decoder::forward_step`] advances a batch of generations by
-//! one token against a [`KvCache`]. Logits are computed separately, only for the
+//! hidden states — optionally after a [`SharedPrefix`] computed once for all of
+//! them ([`Decoder::prefill_prefix`]); [`Decoder::forward_step`] advances a
+//! batch of generations by one token against a [`KvCache`]. Logits are computed separately, only for the
 //! rows that need them ([`Decoder::logits`]).
 
 use std::ops::Range;
@@ -12,7 +13,7 @@ use std::path::Path;
 
 use candle_core::{DType, Device, Tensor};
 
-use crate::attention::{self, Heads, MaskCache};
+use crate::attention::{self, Heads, MaskCache, Prefix};
 use crate::config::ModelConfig;
 use crate::error::{ModelError, Result};
 use crate::layer::{Layer, RmsNorm};
@@ -33,6 +34,27 @@ pub struct Decoder {
     rope: Rope,
     heads: Heads,
     device: Device,
+}
+
+/// Per-layer keys and values `[K, P, D]` of `P` tokens that several sequences
+/// start with, computed once by [`Decoder::prefill_prefix`].
+pub struct SharedPrefix {
+    /// Keys of each layer, after RoPE.
+    pub k: Vec<Tensor>,
+    /// Values of each layer.
+    pub v: Vec<Tensor>,
+}
+
+impl SharedPrefix {
+    /// Number of prefix tokens.
+    pub fn len(&self) -> usize {
+        self.k.first().and_then(|k| k.dim(1).ok()).unwrap_or(0)
+    }
+
+    /// Whether the prefix holds no token.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
 }
 
 /// The additive attention masks of one generation step, `[B, 1, 1, L]`.
@@ -205,13 +227,60 @@ impl Decoder {
         &self,
         ids: &[u32],
         seqs: &[Range<usize>],
+        sink: Option<KvSink<'_>>,
+    ) -> Result<Tensor> {
+        self.packed(ids, seqs, None, 0, sink)
+    }
+
+    /// Computes the keys and values of `ids`, a prefix shared by sequences of
+    /// up to `max_len` tokens (LongRoPE picks its table by the full length).
+    pub fn prefill_prefix(&self, ids: &[u32], max_len: usize) -> Result<SharedPrefix> {
+        let mut k = Vec::with_capacity(self.layers.len());
+        let mut v = Vec::with_capacity(self.layers.len());
+        let mut sink = |_: usize, kk: &Tensor, vv: &Tensor| -> Result<()> {
+            k.push(kk.clone());
+            v.push(vv.clone());
+            Ok(())
+        };
+        self.packed(ids, &[0..ids.len()], None, max_len, Some(&mut sink))?;
+        Ok(SharedPrefix { k, v })
+    }
+
+    /// [`Decoder::forward_packed`] for sequences that each continue `prefix`
+    /// (their tokens sit at positions `prefix.len()..`); `max_len` is the full
+    /// length of the longest, prefix included. The sink sees only the
+    /// sequences' own keys and values.
+    pub fn forward_packed_after(
+        &self,
+        prefix: &SharedPrefix,
+        ids: &[u32],
+        seqs: &[Range<usize>],
+        max_len: usize,
+        sink: Option<KvSink<'_>>,
+    ) -> Result<Tensor> {
+        if prefix.k.len() != self.layers.len() || prefix.v.len() != self.layers.len() {
+            return Err(ModelError::Input(
+                "the shared prefix belongs to another model".into(),
+            ));
+        }
+        self.packed(ids, seqs, Some(prefix), max_len, sink)
+    }
+
+    fn packed(
+        &self,
+        ids: &[u32],
+        seqs: &[Range<usize>],
+        prefix: Option<&SharedPrefix>,
+        rope_len: usize,
         mut sink: Option<KvSink<'_>>,
     ) -> Result<Tensor> {
+        let offset = prefix.map_or(0, SharedPrefix::len);
         let mut positions = Vec::with_capacity(ids.len());
-        let mut max_len = 0;
+        let mut max_len = rope_len;
         for s in seqs {
-            positions.extend(0..(s.end - s.start) as u32);
-            max_len = max_len.max(s.end - s.start);
+            let end = offset + s.end.saturating_sub(s.start);
+            positions.extend(offset as u32..end as u32);
+            max_len = max_len.max(end);
         }
         if positions.len() != ids.len() {
             return Err(ModelError::Input(
@@ -230,7 +299,11 @@ impl Decoder {
             if let Some(sink) = sink.as_mut() {
                 sink(i, &k, &v)?;
             }
-            let a = attention::packed(&q, &k, &v, seqs, self.heads, layer.window, &mut masks)?;
+            let pre = prefix.map(|p| Prefix {
+                k: &p.k[i],
+                v: &p.v[i],
+            });
+            let a = attention::packed(&q, &k, &v, seqs, pre, self.heads, layer.window, &mut masks)?;
             let h = self.attn_residual(layer, &x, &a)?;
             x = self.mlp_block(layer, h)?;
         }

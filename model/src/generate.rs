@@ -1,7 +1,8 @@
 //! Batched greedy generation with a KV cache.
 //!
-//! All prompts are prefilled in one packed forward pass (no padding), their
-//! keys and values copied left-aligned-to-the-right into a batched cache, and
+//! All prompts are prefilled in one packed forward pass (no padding; a prefix
+//! they all share computed only once), their keys and values copied
+//! right-aligned into a batched cache, and
 //! then every unfinished sequence advances one token per step. The lm-head runs
 //! on the last position only. Finished sequences leave the batch, so a batch is
 //! never slowed down by its longest member's padding.
@@ -14,6 +15,7 @@ use gauntlet_evals::GenerateOptions;
 
 use crate::decoder::{Decoder, KvCache, StepMasks};
 use crate::error::{ModelError, Result};
+use crate::prefix::shared_prompt_prefix;
 
 /// Continues each prompt greedily; returns the new tokens of each (without the
 /// stop token). `decode` renders tokens for `opts.stop_when`.
@@ -39,12 +41,20 @@ pub fn generate(
     let cap = longest + opts.max_new_tokens;
 
     // Prefill: one packed pass; each prompt's keys/values go right-aligned into
-    // the cache so that every row writes its next token at the same slot.
+    // the cache so that every row writes its next token at the same slot. A
+    // prefix all prompts share (a chat template's system turn, a task's
+    // instruction) is computed once and copied into every row.
+    let shared = shared_prompt_prefix(prompts);
+    let prefix = if shared > 0 {
+        Some(decoder.prefill_prefix(&prompts[0][..shared], longest)?)
+    } else {
+        None
+    };
     let mut ids = Vec::new();
     let mut seqs: Vec<Range<usize>> = Vec::with_capacity(n);
     for p in prompts {
         let s = ids.len();
-        ids.extend_from_slice(p);
+        ids.extend_from_slice(&p[shared..]);
         seqs.push(s..ids.len());
     }
     let mut cache = KvCache::new(cfg, n, cap, &device)?;
@@ -55,20 +65,30 @@ pub fn generate(
             let mut ks = Vec::with_capacity(n);
             let mut vs = Vec::with_capacity(n);
             for (s, &p) in seqs.iter().zip(&pad) {
-                let kk = k.narrow(1, s.start, s.end - s.start)?;
-                let vv = v.narrow(1, s.start, s.end - s.start)?;
+                let mut kparts = Vec::with_capacity(3);
+                let mut vparts = Vec::with_capacity(3);
                 if p > 0 {
                     let z = Tensor::zeros((hk, p, d), k.dtype(), k.device())?;
-                    ks.push(Tensor::cat(&[&z, &kk], 1)?);
-                    vs.push(Tensor::cat(&[&z, &vv], 1)?);
-                } else {
-                    ks.push(kk);
-                    vs.push(vv);
+                    kparts.push(z.clone());
+                    vparts.push(z);
                 }
+                if let Some(pre) = &prefix {
+                    kparts.push(pre.k[layer].clone());
+                    vparts.push(pre.v[layer].clone());
+                }
+                kparts.push(k.narrow(1, s.start, s.end - s.start)?);
+                vparts.push(v.narrow(1, s.start, s.end - s.start)?);
+                ks.push(Tensor::cat(&kparts, 1)?);
+                vs.push(Tensor::cat(&vparts, 1)?);
             }
             cache.write(layer, 0, &Tensor::stack(&ks, 0)?, &Tensor::stack(&vs, 0)?)
         };
-        let hidden = decoder.forward_packed(&ids, &seqs, Some(&mut sink))?;
+        let hidden = match &prefix {
+            Some(pre) => {
+                decoder.forward_packed_after(pre, &ids, &seqs, longest, Some(&mut sink))?
+            }
+            None => decoder.forward_packed(&ids, &seqs, Some(&mut sink))?,
+        };
         let last: Vec<u32> = seqs.iter().map(|s| (s.end - 1) as u32).collect();
         let h = hidden.index_select(&Tensor::new(last.as_slice(), &device)?, 0)?;
         let mut active: Vec<usize> = (0..n).collect();

@@ -3,8 +3,9 @@
 //! Loads a Hugging Face causal-LM directory (`config.json`, `*.safetensors`,
 //! `tokenizer.json`, chat template) into one decoder parameterised for Llama,
 //! Mistral, Qwen2, Phi3, Gemma and Gemma2; scores token log-probabilities over
-//! packed, unpadded batches with a chunked lm-head; generates greedily with a KV
-//! cache; checks a validator's constraints; and imports GGUF files.
+//! packed, unpadded batches with a chunked lm-head, computing a prefix shared
+//! by a whole batch once; generates greedily with a KV cache; checks a
+//! validator's constraints; and imports GGUF files.
 
 pub mod attention;
 pub mod chat;
@@ -18,6 +19,7 @@ pub mod gguf;
 pub mod layer;
 pub mod logsumexp;
 pub mod matvec;
+pub mod prefix;
 pub mod rope;
 pub mod runtime;
 pub mod score;

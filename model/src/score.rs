@@ -12,6 +12,7 @@ use rayon::prelude::*;
 use crate::decoder::Decoder;
 use crate::error::{ModelError, Result};
 use crate::logsumexp::logsumexp;
+use crate::prefix::shared_prefix_len;
 
 /// Rows of hidden states sent through the lm-head at once (`rows × vocab`
 /// floats: 64 MiB for a 49,152-token vocabulary).
@@ -71,15 +72,16 @@ pub fn next_token_logprobs(
     }
     let mut out = vec![Vec::new(); prompts.len()];
     for pack in packs(prompts.iter().map(Vec::as_slice))? {
-        let mut ids = Vec::new();
-        let mut seqs: Vec<Range<usize>> = Vec::with_capacity(pack.len());
-        for &i in &pack {
-            let start = ids.len();
-            ids.extend_from_slice(&prompts[i]);
-            seqs.push(start..ids.len());
-        }
-        let hidden = decoder.forward_packed(&ids, &seqs, None)?;
-        let last: Vec<u32> = seqs.iter().map(|s| (s.end - 1) as u32).collect();
+        let seqs: Vec<(&[u32], usize)> = pack
+            .iter()
+            .map(|&i| (prompts[i].as_slice(), prompts[i].len() - 1))
+            .collect();
+        let (hidden, rows) = run_pack(decoder, &seqs)?;
+        let last: Vec<u32> = rows
+            .iter()
+            .zip(&pack)
+            .map(|(r, &i)| r.row(prompts[i].len() - 1))
+            .collect();
         let h = hidden.index_select(&Tensor::new(last.as_slice(), decoder.device())?, 0)?;
         let rows: Vec<Vec<f32>> = decoder.logits(&h)?.to_vec2()?;
         for (&i, row) in pack.iter().zip(rows) {
@@ -101,25 +103,35 @@ fn score_pack(
     pack: &[usize],
     out: &mut [Vec<f32>],
 ) -> Result<()> {
-    let mut ids = Vec::new();
-    let mut seqs: Vec<Range<usize>> = Vec::with_capacity(pack.len());
-    // (request, row of the hidden state, target token)
+    // Position k is predicted from the hidden state at k - 1, so everything
+    // before `score_from - 1` may come from a shared prefix.
+    let seqs: Vec<(&[u32], usize)> = pack
+        .iter()
+        .map(|&i| {
+            let r = &requests[i];
+            (
+                r.tokens.as_slice(),
+                (r.score_from.max(1) - 1).min(r.tokens.len() - 1),
+            )
+        })
+        .collect();
+    if pack
+        .iter()
+        .all(|&i| requests[i].score_from.max(1) >= requests[i].tokens.len())
+    {
+        return Ok(());
+    }
+    let (hidden, placed) = run_pack(decoder, &seqs)?;
+    // (request, target token) for each row of the hidden state gathered.
     let mut rows: Vec<u32> = Vec::new();
     let mut targets: Vec<(usize, u32)> = Vec::new();
-    for &i in pack {
+    for (&i, at) in pack.iter().zip(&placed) {
         let r = &requests[i];
-        let start = ids.len();
-        ids.extend_from_slice(&r.tokens);
-        seqs.push(start..ids.len());
         for k in r.score_from.max(1)..r.tokens.len() {
-            rows.push((start + k - 1) as u32);
+            rows.push(at.row(k - 1));
             targets.push((i, r.tokens[k]));
         }
     }
-    if rows.is_empty() {
-        return Ok(());
-    }
-    let hidden = decoder.forward_packed(&ids, &seqs, None)?;
     let idx = Tensor::new(rows.as_slice(), decoder.device())?;
     let h = hidden.index_select(&idx, 0)?;
     let toks: Vec<u32> = targets.iter().map(|&(_, t)| t).collect();
@@ -137,6 +149,44 @@ fn score_pack(
         out[i].push(lp);
     }
     Ok(())
+}
+
+/// Where a sequence's hidden states sit in a pack's output.
+struct Placed {
+    start: usize,
+    shared: usize,
+}
+
+impl Placed {
+    /// The output row of the sequence's token `k` (`k ≥ shared`).
+    fn row(&self, k: usize) -> u32 {
+        (self.start + k - self.shared) as u32
+    }
+}
+
+/// Runs the sequences `(tokens, shareable)` of one pack (each non-empty) as a
+/// packed forward pass, computing the prefix they all share (up to each one's
+/// `shareable` positions, whose hidden states are not needed) only once.
+fn run_pack(decoder: &Decoder, seqs: &[(&[u32], usize)]) -> Result<(Tensor, Vec<Placed>)> {
+    let shared = shared_prefix_len(seqs.iter().copied());
+    let longest = seqs.iter().map(|(t, _)| t.len()).max().unwrap_or(0);
+    let mut ids = Vec::new();
+    let mut ranges: Vec<Range<usize>> = Vec::with_capacity(seqs.len());
+    let mut placed = Vec::with_capacity(seqs.len());
+    for (t, _) in seqs {
+        let start = ids.len();
+        ids.extend_from_slice(&t[shared..]);
+        ranges.push(start..ids.len());
+        placed.push(Placed { start, shared });
+    }
+    let hidden = match seqs.first() {
+        Some((first, _)) if shared > 0 => {
+            let prefix = decoder.prefill_prefix(&first[..shared], longest)?;
+            decoder.forward_packed_after(&prefix, &ids, &ranges, longest, None)?
+        }
+        _ => decoder.forward_packed(&ids, &ranges, None)?,
+    };
+    Ok((hidden, placed))
 }
 
 /// `log p(target)` per row of `h` through candle ops, chunk by chunk.

@@ -92,6 +92,38 @@ fn score_from_returns_only_the_tail() {
 }
 
 #[test]
+fn scoring_a_shared_prefix_once_matches_scoring_each_alone() {
+    // Three references after one 14-token context: the batch computes the
+    // context once; each request alone cannot share it.
+    let context = seq(14, 6);
+    let requests: Vec<ScoreRequest> = [seq(3, 1), seq(7, 2), seq(1, 3)]
+        .into_iter()
+        .enumerate()
+        .map(|(i, tail)| ScoreRequest {
+            tokens: [context.clone(), tail].concat(),
+            // One request also scores the last context token.
+            score_from: if i == 1 { 14 } else { 15 },
+        })
+        .collect();
+    let prompts: Vec<Vec<u32>> = requests.iter().map(|r| r.tokens.clone()).collect();
+    let candidates = [3u32, 17, 40];
+    for (name, spec) in specs() {
+        let (_d, mut m) = load(&spec);
+        let batch = m.score(&requests).expect("batch");
+        let next = m.next_token_logprobs(&prompts, &candidates).expect("next");
+        for (i, r) in requests.iter().enumerate() {
+            let alone = m.score(std::slice::from_ref(r)).expect("alone");
+            assert_eq!(batch[i].len(), r.tokens.len() - r.score_from, "{name}");
+            assert!(close(&batch[i], &alone[0], 1e-4), "{name} request {i}");
+            let one = m
+                .next_token_logprobs(std::slice::from_ref(&prompts[i]), &candidates)
+                .expect("one");
+            assert!(close(&next[i], &one[0], 1e-4), "{name} prompt {i}");
+        }
+    }
+}
+
+#[test]
 fn block_attention_is_causal_across_blocks() {
     // Longer than one attention query block: a prefix scores the same alone.
     for (name, spec) in specs() {
@@ -150,6 +182,72 @@ fn batched_generation_equals_one_prompt_at_a_time() {
             assert_eq!(&alone[0], b, "{name}");
         }
     }
+}
+
+#[test]
+fn shared_prompt_prefix_changes_no_generated_token() {
+    // Prompts sharing 12 tokens: the batch computes them once (longer than the
+    // windowed variants' window of 5, so prefix keys leave the window too);
+    // each prompt alone computes them itself.
+    let shared = seq(12, 5);
+    let prompts: Vec<Vec<u32>> = [seq(1, 1), seq(5, 2), seq(9, 3)]
+        .into_iter()
+        .map(|tail| [shared.clone(), tail].concat())
+        .collect();
+    assert_eq!(gauntlet_model::prefix::shared_prompt_prefix(&prompts), 12);
+    for (name, spec) in specs() {
+        let (_d, m) = load(&spec);
+        let opts = GenerateOptions {
+            max_new_tokens: 10,
+            repetition_penalty: 1.3,
+            ignore_eos: true,
+            ..GenerateOptions::default()
+        };
+        let batch = m.generate_tokens(&prompts, &opts).expect("batch");
+        for (p, b) in prompts.iter().zip(&batch) {
+            let alone = m
+                .generate_tokens(std::slice::from_ref(p), &opts)
+                .expect("alone");
+            assert_eq!(&alone[0], b, "{name}");
+            assert_eq!(b.len(), 10, "{name}");
+        }
+    }
+}
+
+#[test]
+fn shared_prefix_hidden_states_match_a_full_pass() {
+    for (name, spec) in specs() {
+        let (_d, m) = load(&spec);
+        let d = m.decoder();
+        let full = [seq(10, 7), seq(6, 8)].concat();
+        let prefix = d.prefill_prefix(&full[..10], full.len()).expect("prefix");
+        assert_eq!(prefix.len(), 10);
+        let after = d
+            .forward_packed_after(&prefix, &full[10..], &[0..6], full.len(), None)
+            .expect("after")
+            .to_vec2::<f32>()
+            .expect("vec");
+        let whole = d
+            .forward_packed(&full, &[0..full.len()], None)
+            .expect("whole")
+            .to_vec2::<f32>()
+            .expect("vec");
+        for (a, w) in after.iter().zip(&whole[10..]) {
+            assert!(close(a, w, 1e-4), "{name}");
+        }
+    }
+}
+
+#[test]
+fn shared_prefix_needs_two_prompts_and_leaves_each_its_last_token() {
+    use gauntlet_model::prefix::{shared_prompt_prefix as shared_prefix_len, MIN_SHARED_PREFIX};
+    let base = seq(20, 1);
+    assert_eq!(shared_prefix_len(std::slice::from_ref(&base)), 0);
+    assert_eq!(shared_prefix_len(&[base.clone(), base.clone()]), 19);
+    assert_eq!(shared_prefix_len(&[base.clone(), base[..15].to_vec()]), 14);
+    let short = base[..MIN_SHARED_PREFIX].to_vec();
+    assert_eq!(shared_prefix_len(&[base.clone(), short]), 0);
+    assert_eq!(shared_prefix_len(&[base, seq(20, 2)]), 0);
 }
 
 #[test]
