@@ -224,7 +224,7 @@ async fn a_validator_killed_mid_round_resumes_without_redoing_work() {
     assert!(before >= 1);
     let history = after.weights_history(1).unwrap();
     assert_eq!(history.len(), 1);
-    assert_eq!(history[0].2, "set");
+    assert_eq!(history[0].outcome, "set");
 }
 
 /// The acceptance run of INSTRUCT_8B on SmolLM2 (capped samples so CI stays
@@ -505,13 +505,13 @@ async fn two_validators_in_parallel_set_identical_weights() {
     };
     let (h1, h2) = (history("v1"), history("v2"));
     assert_eq!(h1.len(), 1);
-    assert_eq!(h1[0].2, "set");
-    assert_eq!(h2[0].2, "set");
+    assert_eq!(h1[0].outcome, "set");
+    assert_eq!(h2[0].outcome, "set");
     assert_eq!(
-        h1[0].1, h2[0].1,
+        h1[0].weights, h2[0].weights,
         "same chain, same block: identical weights"
     );
-    let total: f64 = h1[0].1.iter().map(|(_, w, _)| w).sum();
+    let total: f64 = h1[0].weights.iter().map(|(_, w, _)| w).sum();
     assert!((total - 1.0).abs() < 1e-9);
 
     // An observer reads the leaderboard and the weight history.

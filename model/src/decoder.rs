@@ -242,7 +242,14 @@ impl Decoder {
             v.push(vv.clone());
             Ok(())
         };
-        self.packed(ids, &[0..ids.len()], None, max_len, Some(&mut sink))?;
+        let whole = 0..ids.len();
+        self.packed(
+            ids,
+            std::slice::from_ref(&whole),
+            None,
+            max_len,
+            Some(&mut sink),
+        )?;
         Ok(SharedPrefix { k, v })
     }
 

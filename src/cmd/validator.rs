@@ -16,7 +16,7 @@ use super::{print_json, DeviceArg};
 #[derive(clap::Subcommand)]
 pub enum Command {
     /// Run validator rounds: evaluate the committed models, set weights.
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// Show the validator's state: models, verdicts, weight history.
     Status(StatusArgs),
 }
@@ -82,7 +82,7 @@ pub fn run(cmd: Command) -> Result<()> {
                 .enable_all()
                 .build()
                 .context("starting the async runtime")?;
-            runtime.block_on(run_loop(a))
+            runtime.block_on(run_loop(*a))
         }
         Command::Status(a) => status(a),
     }
@@ -149,7 +149,7 @@ fn status(args: StatusArgs) -> Result<()> {
     if args.json {
         let history: Vec<_> = history
             .iter()
-            .map(|(b, w, o)| serde_json::json!({"block": b.0, "weights": w, "outcome": o}))
+            .map(|h| serde_json::json!({"block": h.block.0, "weights": h.weights, "outcome": h.outcome}))
             .collect();
         let leaderboards: Vec<_> = rounds
             .iter()
@@ -222,12 +222,13 @@ fn status(args: StatusArgs) -> Result<()> {
             m.reason.as_deref().unwrap_or("")
         );
     }
-    for (block, weights, outcome) in &history {
-        let w: Vec<String> = weights
+    for h in &history {
+        let w: Vec<String> = h
+            .weights
             .iter()
             .map(|(u, f, _)| format!("{u}:{f:.3}"))
             .collect();
-        println!("block {}: {} ({outcome})", block.0, w.join(" "));
+        println!("block {}: {} ({})", h.block.0, w.join(" "), h.outcome);
     }
     Ok(())
 }

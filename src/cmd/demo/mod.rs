@@ -242,7 +242,7 @@ async fn demo(args: &Args, dir: &Path) -> Result<()> {
             Entry {
                 uid: *uid,
                 hotkey: hotkey.clone(),
-                role: *role,
+                role,
                 model: round
                     .map(|m| m.model.clone())
                     .unwrap_or_else(|| seen.map(|m| m.key.commitment.clone()).unwrap_or_default()),

@@ -387,11 +387,8 @@ impl State {
         Ok(())
     }
 
-    /// The weight history, newest first: block, weights and outcome.
-    pub fn weights_history(
-        &self,
-        limit: usize,
-    ) -> Result<Vec<(Block, Vec<(u16, f64, u16)>, String)>, StateError> {
+    /// The weight history, newest first.
+    pub fn weights_history(&self, limit: usize) -> Result<Vec<WeightsRow>, StateError> {
         let mut stmt = self
             .conn
             .prepare("SELECT block, weights, outcome FROM weights ORDER BY id DESC LIMIT ?1")?;
@@ -405,7 +402,11 @@ impl State {
         let mut out = Vec::new();
         for row in rows {
             let (b, w, o) = row?;
-            out.push((Block(b as u64), serde_json::from_str(&w)?, o));
+            out.push(WeightsRow {
+                block: Block(b as u64),
+                weights: serde_json::from_str(&w)?,
+                outcome: o,
+            });
         }
         Ok(out)
     }
@@ -433,6 +434,17 @@ impl State {
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
+}
+
+/// One weight setting as `gauntlet validator status` lists it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct WeightsRow {
+    /// The block it was set at.
+    pub block: Block,
+    /// `(uid, weight, u16 weight)` of every uid with a weight.
+    pub weights: Vec<(u16, f64, u16)>,
+    /// What the chain answered: `set`, or `refused: …` with the reason.
+    pub outcome: String,
 }
 
 /// A model as `gauntlet validator status` lists it.
