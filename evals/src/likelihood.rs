@@ -13,7 +13,7 @@ use serde::Serialize;
 
 use crate::error::EvalError;
 use crate::eval::{Eval, EvalScore};
-use crate::model::{ChatMessage, LanguageModel, ScoreRequest};
+use crate::model::{continuation_logprobs, ChatMessage, LanguageModel};
 use crate::multiple_choice::{letter, prompt, McItem};
 
 /// Multiple choice by log-likelihood as an [`Eval`]; per-sample scores are
@@ -78,7 +78,9 @@ impl MultipleChoiceLikelihood {
                     .next_token_logprobs(&prompts, ids)
                     .map_err(EvalError::Model)?,
                 // Multi-token letters: score each continuation in full.
-                None => continuation_logprobs(model, &prompts, &letters)?,
+                None => {
+                    continuation_logprobs(model, &prompts, &letters).map_err(EvalError::Model)?
+                }
             };
             for (it, all) in chunk.iter().zip(scores) {
                 let logprobs: Vec<f32> = all.into_iter().take(it.choices.len()).collect();
@@ -113,38 +115,6 @@ impl Eval for MultipleChoiceLikelihood {
                 .collect(),
         )
     }
-}
-
-/// Sum of log-probabilities of each continuation after each prompt.
-fn continuation_logprobs(
-    model: &mut dyn LanguageModel,
-    prompts: &[Vec<u32>],
-    continuations: &[Vec<u32>],
-) -> Result<Vec<Vec<f32>>, EvalError> {
-    let requests: Vec<ScoreRequest> = prompts
-        .iter()
-        .flat_map(|p| {
-            continuations.iter().map(move |c| ScoreRequest {
-                tokens: p.iter().chain(c).copied().collect(),
-                score_from: p.len(),
-            })
-        })
-        .collect();
-    let lps = model.token_logprobs(&requests).map_err(EvalError::Model)?;
-    Ok(lps
-        .chunks(continuations.len())
-        .map(|per| {
-            per.iter()
-                .map(|lp| {
-                    if lp.is_empty() {
-                        f32::NEG_INFINITY
-                    } else {
-                        lp.iter().sum()
-                    }
-                })
-                .collect()
-        })
-        .collect())
 }
 
 /// Index of the largest value; the first on ties, 0 for an empty slice.

@@ -118,40 +118,16 @@ pub trait LanguageModel {
     /// For each prompt, `log p(c | prompt)` of each candidate next token `c`
     /// (in `candidates` order).
     ///
-    /// The default scores `prompt ++ [c]` once per candidate through
-    /// [`token_logprobs`](Self::token_logprobs); a runtime overrides it to run
+    /// The default scores `prompt ++ [c]` once per candidate
+    /// ([`continuation_logprobs`]); a runtime overrides it to run
     /// each prompt once and read every candidate off the same last position.
     fn next_token_logprobs(
         &mut self,
         prompts: &[Vec<u32>],
         candidates: &[u32],
     ) -> Result<Vec<Vec<f32>>, ModelError> {
-        if candidates.is_empty() {
-            return Ok(vec![Vec::new(); prompts.len()]);
-        }
-        let requests: Vec<ScoreRequest> = prompts
-            .iter()
-            .flat_map(|p| {
-                candidates.iter().map(move |&c| {
-                    let mut tokens = p.clone();
-                    tokens.push(c);
-                    ScoreRequest {
-                        tokens,
-                        score_from: p.len(),
-                    }
-                })
-            })
-            .collect();
-        let lps = self.token_logprobs(&requests)?;
-        Ok(lps
-            .chunks(candidates.len())
-            .map(|per_prompt| {
-                per_prompt
-                    .iter()
-                    .map(|lp| lp.first().copied().unwrap_or(f32::NEG_INFINITY))
-                    .collect()
-            })
-            .collect())
+        let singles: Vec<Vec<u32>> = candidates.iter().map(|&c| vec![c]).collect();
+        continuation_logprobs(self, prompts, &singles)
     }
 
     /// Greedy continuation of each prompt; returns only the new tokens, without
@@ -179,4 +155,42 @@ pub trait LanguageModel {
 
     /// The longest sequence the model accepts, in tokens.
     fn max_context(&self) -> usize;
+}
+
+/// For each prompt, the summed log-probability of each continuation after it
+/// (in `continuations` order), through [`LanguageModel::token_logprobs`];
+/// an empty continuation gets `-inf`.
+pub fn continuation_logprobs<M: LanguageModel + ?Sized>(
+    model: &mut M,
+    prompts: &[Vec<u32>],
+    continuations: &[Vec<u32>],
+) -> Result<Vec<Vec<f32>>, ModelError> {
+    if continuations.is_empty() {
+        return Ok(vec![Vec::new(); prompts.len()]);
+    }
+    let requests: Vec<ScoreRequest> = prompts
+        .iter()
+        .flat_map(|p| {
+            continuations.iter().map(move |c| ScoreRequest {
+                tokens: p.iter().chain(c).copied().collect(),
+                score_from: p.len(),
+            })
+        })
+        .collect();
+    let lps = model.token_logprobs(&requests)?;
+    Ok(lps
+        .chunks(continuations.len())
+        .map(|per_prompt| {
+            per_prompt
+                .iter()
+                .map(|lp| {
+                    if lp.is_empty() {
+                        f32::NEG_INFINITY
+                    } else {
+                        lp.iter().sum()
+                    }
+                })
+                .collect()
+        })
+        .collect())
 }

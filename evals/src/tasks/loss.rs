@@ -95,14 +95,10 @@ pub(crate) fn finish(
     per_sample: Vec<Option<f64>>,
     scored_tokens: usize,
 ) -> Result<LossResult, EvalError> {
-    let losses: Vec<f64> = per_sample.iter().flatten().copied().collect();
-    if losses.is_empty() {
-        return Err(EvalError::Empty);
-    }
-    let raw_score = losses.iter().sum::<f64>() / losses.len() as f64;
+    let s = crate::EvalScore::mean_of(per_sample)?;
     Ok(LossResult {
-        raw_score,
-        per_sample,
+        raw_score: s.raw_score,
+        per_sample: s.per_sample,
         scored_tokens,
     })
 }
