@@ -51,6 +51,10 @@ pub struct RunArgs {
     /// Seconds between rounds.
     #[arg(long, default_value_t = 60)]
     interval: u64,
+    /// Blocks between weight submissions (the subnet's rate limit; 0 submits
+    /// every round, letting the chain refuse).
+    #[arg(long, default_value_t = gauntlet_constants::WEIGHTS_RATE_LIMIT_BLOCKS)]
+    weights_interval: u64,
     /// Print each round's report as JSON on stdout.
     #[arg(long)]
     json: bool,
@@ -103,7 +107,7 @@ async fn run_loop(args: RunArgs) -> Result<()> {
         sample_cap: args.samples,
         eval_delay: args.eval_delay,
         version_key: version_key(major, minor, patch),
-        work_dir: home().join("validator"),
+        weights_interval: args.weights_interval,
     };
     tracing::info!(hotkey = %hotkey.ss58(), state = %path.display(), "validator starting");
     let mut validator = Validator::new(

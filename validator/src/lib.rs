@@ -1,9 +1,10 @@
 //! Gauntlet validator: the round of DESIGN.md as explicit stages, and the
 //! competition suite runner every role shares.
 //!
-//! [`suite::run_competition`] scores one model on a competition's tasks with
-//! samples drawn from a seed; it is what `gauntlet eval --competition`,
-//! `gauntlet miner eval` and the validator round all run.
+//! [`suite::prepare`] draws a competition's samples from a seed and
+//! [`suite::run_prepared`] scores one model on them ([`suite::run_competition`]
+//! does both); `gauntlet eval --competition`, `gauntlet miner eval` and the
+//! validator round all run them.
 
 pub mod checks;
 pub mod round;
@@ -16,3 +17,15 @@ pub mod verdict;
 pub use round::{RoundError, RoundReport, Validator, ValidatorConfig};
 pub use state::State;
 pub use verdict::Verdict;
+
+/// An error and its sources, one line.
+pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut source = e.source();
+    while let Some(inner) = source {
+        s.push_str(": ");
+        s.push_str(&inner.to_string());
+        source = inner.source();
+    }
+    s
+}

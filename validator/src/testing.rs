@@ -221,6 +221,31 @@ impl World {
         self.build_validator(key, state, hub, registry())
     }
 
+    /// The tests' validator configuration.
+    pub fn config(&self) -> ValidatorConfig {
+        ValidatorConfig {
+            netuid: NETUID,
+            device: DeviceKind::Cpu,
+            data: self.data.clone(),
+            sample_cap: None,
+            eval_delay: None,
+            version_key: 1,
+            // Every round submits, so tests see the chain's own rate limit.
+            weights_interval: 0,
+        }
+    }
+
+    /// A validator on the world's hub with `config`.
+    pub fn validator_with_config(
+        &self,
+        key: Hotkey,
+        state: &str,
+        config: ValidatorConfig,
+    ) -> Validator {
+        let hub = Arc::new(LocalHub::open(self.dir.join("hub")).unwrap());
+        self.assemble(key, state, hub, registry(), config)
+    }
+
     fn build_validator(
         &self,
         key: Hotkey,
@@ -228,17 +253,19 @@ impl World {
         hub: Arc<dyn ModelStore>,
         registry: Registry,
     ) -> Validator {
+        self.assemble(key, state, hub, registry, self.config())
+    }
+
+    fn assemble(
+        &self,
+        key: Hotkey,
+        state: &str,
+        hub: Arc<dyn ModelStore>,
+        registry: Registry,
+        config: ValidatorConfig,
+    ) -> Validator {
         let chain: Arc<dyn Chain> =
             Arc::new(LocalChain::open(&self.dir.join("chain.sqlite")).unwrap());
-        let config = ValidatorConfig {
-            netuid: NETUID,
-            device: DeviceKind::Cpu,
-            data: self.data.clone(),
-            sample_cap: None,
-            eval_delay: None,
-            version_key: 1,
-            work_dir: self.dir.join("work"),
-        };
         let state = State::open(&self.dir.join(state)).unwrap();
         Validator::new(chain, hub, key, state, registry, config)
     }

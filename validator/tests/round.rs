@@ -137,6 +137,23 @@ async fn a_hub_outage_is_a_verdict_and_the_round_goes_on() {
         saved.reason.as_deref().unwrap_or("").contains("127.0.0.1"),
         "{saved:?}"
     );
+
+    // Once the retry delay has passed, the model is fetched again from a hub
+    // that answers and evaluated: an outage does not shut it out for good.
+    drop(validator);
+    world
+        .chain
+        .advance(gauntlet_validator::round::RETRY_AFTER_BLOCKS + 100)
+        .unwrap();
+    let mut validator = world.validator(hotkey(100), "v.sqlite");
+    let report = validator.run_round().await.expect("round");
+    let row = report.competitions[0]
+        .1
+        .iter()
+        .find(|r| r.uid == uid)
+        .unwrap();
+    assert_eq!(row.verdict, "evaluated", "{row:?}");
+    assert!(row.score.is_finite());
 }
 
 /// A revision over the competition's size cap and a model whose weights file
@@ -217,4 +234,37 @@ async fn a_broken_fixed_tokenizer_skips_the_competition_not_the_miners() {
         .unwrap();
     assert_eq!(row.verdict, "evaluated");
     assert!(row.score.is_finite());
+}
+
+/// With the subnet's rate limit as its interval, a validator does not submit
+/// weights the chain would refuse: an early round says so and records
+/// nothing; once the interval has passed it sets them again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn weights_are_not_submitted_before_the_interval() {
+    let tmp = tempfile::tempdir().unwrap();
+    let world = World::new(tmp.path());
+    let v = hotkey(100);
+    world.add_validator(&v);
+    let m = world.model("m", 1);
+    world.push(&hotkey(1), &m, "alice/tiny").await;
+    world.chain.advance(20).unwrap();
+    let config = gauntlet_validator::ValidatorConfig {
+        weights_interval: gauntlet_constants::WEIGHTS_RATE_LIMIT_BLOCKS,
+        ..world.config()
+    };
+    let mut validator = world.validator_with_config(v, "v.sqlite", config);
+    let first = validator.run_round().await.unwrap().weights.unwrap();
+    assert!(first.set, "{}", first.note);
+    let early = validator.run_round().await.unwrap().weights.unwrap();
+    assert!(!early.set);
+    assert!(early.note.starts_with("not due"), "{}", early.note);
+    assert_eq!(validator.state().weights_history(10).unwrap().len(), 1);
+
+    world
+        .chain
+        .advance(gauntlet_constants::WEIGHTS_RATE_LIMIT_BLOCKS)
+        .unwrap();
+    let due = validator.run_round().await.unwrap().weights.unwrap();
+    assert!(due.set, "{}", due.note);
+    assert_eq!(validator.state().weights_history(10).unwrap().len(), 2);
 }

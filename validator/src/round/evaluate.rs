@@ -12,9 +12,9 @@ use gauntlet_datasets::Seed;
 use gauntlet_model::{constraints, Model};
 
 use super::fetch::Fetched;
-use super::select::error_chain;
 use super::ValidatorConfig;
 use crate::checks::model_constraints;
+use crate::error_chain;
 use crate::state::{Evaluation, State, StateError};
 use crate::suite::{prepare, run_prepared, PreparedTask, SuiteOptions};
 use crate::verdict::Verdict;

@@ -6,7 +6,8 @@ use gauntlet_competitions::ActiveCompetition;
 use gauntlet_constants::Block;
 use gauntlet_hub::{secure_hash, HubError, LocalModel, ModelId, ModelStore};
 
-use super::select::{error_chain, Candidate};
+use super::select::Candidate;
+use crate::error_chain;
 use crate::state::{State, StateError};
 use crate::verdict::Verdict;
 

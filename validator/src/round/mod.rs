@@ -20,7 +20,6 @@ mod fetch;
 mod select;
 mod weights;
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use gauntlet_chain::{Chain, ChainError, Hotkey};
@@ -78,8 +77,11 @@ pub struct ValidatorConfig {
     pub eval_delay: Option<u64>,
     /// The weights version key.
     pub version_key: u64,
-    /// Where downloaded models are unpacked when the store needs a folder.
-    pub work_dir: PathBuf,
+    /// Blocks that must pass after this validator last set weights (as its
+    /// state records) before it submits again: the subnet's rate limit (100
+    /// on the reference subnet), so a round that comes early costs no refused
+    /// extrinsic and adds no history row. 0 submits every round.
+    pub weights_interval: u64,
 }
 
 /// A model's line in a round's result.

@@ -5,6 +5,7 @@ use gauntlet_competitions::ActiveCompetition;
 use gauntlet_constants::{Block, Uid};
 
 use super::age;
+use crate::error_chain;
 use crate::state::{ModelKey, State, StateError};
 use crate::verdict::Verdict;
 
@@ -103,11 +104,14 @@ pub(crate) fn select(
         }
         match state.last_evaluation(id, &c.key, sync)? {
             None => new.push(c),
-            Some((last_sync, score)) => {
-                // Retried only when it could still beat the winner by epsilon.
+            Some((last_sync, score, verdict)) => {
+                // Retried only when it could still beat the winner by epsilon,
+                // or when its download failed (a hub outage must not shut a
+                // model out for good).
                 let close =
                     score.is_finite() && score * (1.0 - epsilon(c.commit_block)) < winner_score;
-                if age(sync, last_sync) >= RETRY_AFTER_BLOCKS && close {
+                let unfetched = matches!(verdict, Verdict::DownloadFailed { .. });
+                if age(sync, last_sync) >= RETRY_AFTER_BLOCKS && (close || unfetched) {
                     retries.push(c);
                 }
             }
@@ -118,16 +122,4 @@ pub(crate) fn select(
     chosen.extend(new.into_iter().chain(retries).take(MAX_QUEUED));
     chosen.sort_by_key(|c| c.uid);
     Ok(chosen)
-}
-
-/// An error and its sources, one line.
-pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut source = e.source();
-    while let Some(inner) = source {
-        s.push_str(": ");
-        s.push_str(&inner.to_string());
-        source = inner.source();
-    }
-    s
 }

@@ -13,7 +13,7 @@ use gauntlet_evals::weights::{
 use serde::Serialize;
 use serde_json::json;
 
-use super::{RoundModel, ValidatorConfig, TOP_KEPT};
+use super::{age, RoundModel, ValidatorConfig, TOP_KEPT};
 use crate::state::{Evaluation, ModelKey, State, StateError};
 
 /// Attempts of a weight set on transient chain errors.
@@ -179,10 +179,13 @@ pub(crate) async fn set_weights(
         .filter(|(_, &w)| w > 0)
         .map(|(u, &w)| (u as u16, w))
         .collect();
-    let record: Vec<(Uid, f64, u16)> = weights
+    // Every uid with a float or a u16 weight, the two paired by uid.
+    let record: Vec<(Uid, f64, u16)> = merged
         .iter()
-        .zip(&u16_weights)
-        .map(|(&(u, w), &(_, q))| (Uid(u), w, q))
+        .zip(&q)
+        .enumerate()
+        .filter(|(_, (&w, &qw))| w > 0.0 || qw > 0)
+        .map(|(u, (&w, &qw))| (Uid(u as u16), w, qw))
         .collect();
     let mut outcome = WeightsOutcome {
         weights,
@@ -192,6 +195,16 @@ pub(crate) async fn set_weights(
     };
     if outcome.u16_weights.is_empty() {
         outcome.note = "no model has weight yet".into();
+    } else if let Some(last) = state
+        .last_weights_set()?
+        .filter(|&l| age(block, l) < config.weights_interval)
+    {
+        // Not due: nothing submitted, nothing recorded.
+        outcome.note = format!(
+            "not due: weights last set at block {}, next after {} blocks",
+            last.0, config.weights_interval
+        );
+        return Ok(outcome);
     } else {
         let pairs: Vec<(Uid, u16)> = outcome
             .u16_weights

@@ -387,6 +387,19 @@ impl State {
         Ok(())
     }
 
+    /// The block of the latest weight setting the chain accepted.
+    pub fn last_weights_set(&self) -> Result<Option<Block>, StateError> {
+        let b: Option<i64> = self
+            .conn
+            .query_row(
+                "SELECT block FROM weights WHERE outcome = 'set' ORDER BY id DESC LIMIT 1",
+                [],
+                |r| r.get(0),
+            )
+            .optional()?;
+        Ok(b.map(|b| Block(b as u64)))
+    }
+
     /// The weight history, newest first.
     pub fn weights_history(&self, limit: usize) -> Result<Vec<WeightsRow>, StateError> {
         let mut stmt = self
@@ -468,24 +481,31 @@ pub struct ModelRow {
 
 impl State {
     /// The latest evaluation of `key` in `competition` before round `sync`:
-    /// its sync block and score.
+    /// its sync block, score and verdict.
     pub fn last_evaluation(
         &self,
         competition: CompetitionId,
         key: &ModelKey,
         before: Block,
-    ) -> Result<Option<(Block, f64)>, StateError> {
-        let row: Option<(i64, Option<f64>)> = self
+    ) -> Result<Option<(Block, f64, Verdict)>, StateError> {
+        let row: Option<(i64, Option<f64>, String)> = self
             .conn
             .query_row(
-                "SELECT sync_block, score FROM evaluations
+                "SELECT sync_block, score, verdict FROM evaluations
                  WHERE competition_id = ?1 AND hotkey = ?2 AND commitment = ?3 AND sync_block < ?4
                  ORDER BY sync_block DESC LIMIT 1",
                 params![competition.0, key.hotkey, key.commitment, before.0 as i64],
-                |r| Ok((r.get(0)?, r.get(1)?)),
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
             )
             .optional()?;
-        Ok(row.map(|(b, s)| (Block(b as u64), s.unwrap_or(f64::INFINITY))))
+        row.map(|(b, s, v)| {
+            Ok((
+                Block(b as u64),
+                s.unwrap_or(f64::INFINITY),
+                serde_json::from_str(&v)?,
+            ))
+        })
+        .transpose()
     }
 }
 

@@ -4,7 +4,7 @@
 //! `gauntlet data samples` can show them.
 
 use gauntlet_competitions::{ActiveCompetition, EvalMethod, EvalTask};
-use gauntlet_datasets::{task_samples, DataCache, DatasetError, Seed, TaskData};
+use gauntlet_datasets::{task_samples, DataCache, Seed, TaskData};
 use gauntlet_evals::google_ifeval::IfevalPrompt;
 use gauntlet_evals::ifeval::{self, IfEvalSample, Question};
 use gauntlet_evals::multiple_choice::McItem;
@@ -90,7 +90,7 @@ pub fn prepare(
             let input = match task_samples(data, task.dataset, &kwargs, seed, &task.name) {
                 Err(e) => {
                     tracing::warn!(task = %task.name, error = %e, "task dropped: data unavailable");
-                    Err(Unprepared::Dropped(describe(&e)))
+                    Err(Unprepared::Dropped(crate::error_chain(&e)))
                 }
                 Ok(samples) => convert(task, samples, seed),
             };
@@ -101,18 +101,6 @@ pub fn prepare(
             }
         })
         .collect()
-}
-
-/// A dataset error and its sources, one line.
-fn describe(e: &DatasetError) -> String {
-    let mut s = e.to_string();
-    let mut source = std::error::Error::source(e);
-    while let Some(inner) = source {
-        s.push_str(": ");
-        s.push_str(&inner.to_string());
-        source = inner.source();
-    }
-    s
 }
 
 /// Turns drawn samples into the method's input.
