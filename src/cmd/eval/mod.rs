@@ -28,8 +28,9 @@ pub struct Args {
     #[arg(long)]
     json: bool,
     /// Generate every multiple-choice item to its full length instead of
-    /// stopping once the answer is settled (same results, slower).
-    #[arg(long)]
+    /// stopping once the answer is settled (same results, slower; `--task
+    /// multiple-choice` only: competitions always stop early).
+    #[arg(long, requires = "task")]
     no_early_stop: bool,
 }
 

@@ -7,8 +7,8 @@ use anyhow::{bail, Context, Result};
 use clap::ValueEnum;
 use gauntlet_evals::likelihood::MultipleChoiceLikelihood;
 use gauntlet_evals::multiple_choice::{self, McItem, McOptions};
-use gauntlet_evals::tasks::{reference_loss, text_loss, LossOptions, ReferencePrompt};
-use gauntlet_evals::ChatMessage;
+use gauntlet_evals::tasks::{reference_loss, LossOptions, ReferencePrompt, TextLoss};
+use gauntlet_evals::{ChatMessage, Eval};
 use gauntlet_model::Model;
 use serde::{Deserialize, Serialize};
 
@@ -26,7 +26,8 @@ pub enum Task {
     MultipleChoiceLikelihood,
     /// Mean loss over reference answers; lines `{"system"?, "prompt", "reference"}`.
     ReferenceLoss,
-    /// Mean per-document loss; lines `{"text"}`.
+    /// Mean per-document loss after the sanity guard on the first two
+    /// documents, as validators run it; lines `{"text"}`.
     TextLoss,
     /// Google's IFEval; lines `{"key", "prompt", "instruction_id_list", "kwargs"}`.
     GoogleIfeval,
@@ -143,10 +144,11 @@ pub fn run(args: Args) -> Result<()> {
             let mut model = load(&args)?;
             let pb = bar(docs.len() as u64, "documents");
             let start = Instant::now();
-            let r = text_loss(&mut model, &docs, LossOptions::default(), &mut |n| {
-                pb.inc(n as u64)
-            })
-            .context("text-loss eval failed")?;
+            // As validators run it: the sanity guard on the first two
+            // documents, then every document's loss.
+            let r = TextLoss::default()
+                .evaluate(&mut model, &docs, &mut |n| pb.inc(n as u64))
+                .context("text-loss eval failed")?;
             pb.finish_and_clear();
             print_loss(&args, "text-loss", r.raw_score, &r.per_sample, start)
         }
