@@ -27,6 +27,23 @@ fn write(dir: &Path, name: &str, text: &str) -> String {
     p.to_string_lossy().into_owned()
 }
 
+/// Runs `gauntlet eval --task TASK --data DATA --json` on `model`; it must
+/// succeed, and its stdout is returned as JSON.
+fn eval_json(model: &Path, task: &str, data: &str) -> serde_json::Value {
+    let o = gauntlet(&[
+        "eval",
+        "--model",
+        &model.to_string_lossy(),
+        "--task",
+        task,
+        "--data",
+        data,
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    serde_json::from_slice(&o.stdout).expect("json")
+}
+
 fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
@@ -154,18 +171,7 @@ fn multiple_choice_json_has_the_contract_fields() {
         "{\"question\": \"2+2?\", \"choices\": [\"3\", \"4\", \"5\", \"6\"], \"answer\": \"B\"}\n\
          {\"question\": \"Sky?\", \"choices\": [\"blue\", \"red\", \"green\", \"black\"], \"answer\": \"A\"}\n",
     );
-    let o = gauntlet(&[
-        "eval",
-        "--model",
-        &m.path().to_string_lossy(),
-        "--task",
-        "multiple-choice",
-        "--data",
-        &data,
-        "--json",
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    let v = eval_json(m.path(), "multiple-choice", &data);
     assert_eq!(v["n"], 2);
     let raw = v["raw_score"].as_f64().expect("raw");
     assert!((0.0..=1.0).contains(&raw));
@@ -188,18 +194,7 @@ fn text_loss_json_scores_every_document_after_the_sanity_guard() {
          {\"text\": \"Rust programs are compiled ahead of time into native machine code.\"}\n\
          {\"text\": \"A third document about validators, miners and their models.\"}\n",
     );
-    let o = gauntlet(&[
-        "eval",
-        "--model",
-        &m.path().to_string_lossy(),
-        "--task",
-        "text-loss",
-        "--data",
-        &data,
-        "--json",
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    let v = eval_json(m.path(), "text-loss", &data);
     assert_eq!(v["n"], 3);
     let per: Vec<f64> = v["per_sample"]
         .as_array()
@@ -224,18 +219,7 @@ fn multiple_choice_likelihood_json_has_a_prediction_per_item() {
          {\"question\": \"Sky?\", \"choices\": [\"blue\", \"red\", \"green\", \"black\"], \"answer\": \"A\"}\n\
          {\"question\": \"Sun?\", \"choices\": [\"hot\", \"cold\"], \"answer\": \"A\"}\n",
     );
-    let o = gauntlet(&[
-        "eval",
-        "--model",
-        &m.path().to_string_lossy(),
-        "--task",
-        "multiple-choice-likelihood",
-        "--data",
-        &data,
-        "--json",
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    let v = eval_json(m.path(), "multiple-choice-likelihood", &data);
     assert_eq!(v["n"], 3);
     let items = v["items"].as_array().expect("items");
     let wrong = items.iter().filter(|i| i["correct"] == false).count();
