@@ -59,7 +59,10 @@ pub struct PushReport {
 }
 
 /// Uploads `dir` as `namespace/name`, verifies it by downloading it back
-/// (under `max_bytes`), commits it for `competition` and verifies the commitment.
+/// (under `max_bytes`), commits it for `competition` and verifies the
+/// commitment. Before uploading anything it checks that the commitment can be
+/// formed (repo name, competition id, length) and that the hotkey is
+/// registered on `netuid`, so neither fault costs an upload.
 #[allow(clippy::too_many_arguments)]
 pub async fn push(
     hub: &dyn ModelStore,
@@ -72,10 +75,26 @@ pub async fn push(
     competition: CompetitionId,
     max_bytes: u64,
 ) -> Result<PushReport, PushError> {
+    let ss58 = hotkey.ss58();
+    // Any commit id and secure hash have the final lengths.
+    let placeholder_commit = "0".repeat(gauntlet_chain::commitment::COMMIT_HEX_CHARS);
+    Commitment::new(
+        namespace,
+        name,
+        &placeholder_commit,
+        &secure_hash("", &ss58),
+        competition,
+    )?;
+    if chain.metagraph(netuid).await?.by_hotkey(&ss58).is_none() {
+        return Err(ChainError::NotRegistered {
+            netuid,
+            hotkey: ss58,
+        }
+        .into());
+    }
     let id = hub.upload(dir, namespace, name).await?;
     tracing::info!(repo = %id.repo_id(), commit = %id.commit, "uploaded");
     let local = hub.download(&id, max_bytes).await?;
-    let ss58 = hotkey.ss58();
     let secure = secure_hash(&local.repo_hash, &ss58);
     let commitment = Commitment::new(namespace, name, &id.commit, &secure, competition)?;
     let text = commitment.to_string();
