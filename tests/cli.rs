@@ -232,3 +232,18 @@ fn multiple_choice_likelihood_json_has_a_prediction_per_item() {
         assert!(["A", "B", "C", "D"][..n_choices].contains(&pred));
     }
 }
+
+#[test]
+fn chain_admin_commands_refuse_subtensor_instead_of_acting_locally() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let o = Command::new(env!("CARGO_BIN_EXE_gauntlet"))
+        .env("GAUNTLET_HOME", home.path())
+        .args(["chain", "advance", "--chain", "subtensor", "5"])
+        .output()
+        .expect("runs");
+    assert_fails_with(&o, "embedded local chain only");
+    assert!(
+        !home.path().join("chain.sqlite").exists(),
+        "no local chain may be created"
+    );
+}

@@ -105,6 +105,11 @@ impl ChainArgs {
     /// Opens the local chain, creating a new one from `genesis` when the file
     /// holds none.
     pub fn local_with(&self, genesis: &Genesis) -> Result<LocalChain> {
+        anyhow::ensure!(
+            self.chain == ChainKind::Local,
+            "this command works on the embedded local chain only (--chain local); \
+             on subtensor use btcli"
+        );
         let path = self.db_path();
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent)
