@@ -247,3 +247,11 @@ fn chain_admin_commands_refuse_subtensor_instead_of_acting_locally() {
         "no local chain may be created"
     );
 }
+
+#[test]
+fn demo_refuses_a_directory_that_holds_an_earlier_demo() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("chain.sqlite"), b"").expect("write");
+    let o = gauntlet(&["demo", "--dir", &dir.path().to_string_lossy()]);
+    assert_fails_with(&o, "already holds a demo");
+}
