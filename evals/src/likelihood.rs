@@ -66,7 +66,7 @@ impl MultipleChoiceLikelihood {
             .map(|t| (t.len() == 1).then(|| t[0]))
             .collect();
         let mut out = Vec::with_capacity(items.len());
-        for chunk in items.chunks(self.batch_size.max(1)) {
+        for chunk in items.chunks(crate::model::batch_size(model, self.batch_size)) {
             let prompts = chunk
                 .iter()
                 .map(|it| model.encode_chat(&[ChatMessage::user(prompt(it))], true))

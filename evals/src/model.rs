@@ -155,6 +155,18 @@ pub trait LanguageModel {
 
     /// The longest sequence the model accepts, in tokens.
     fn max_context(&self) -> usize;
+
+    /// The fewest prompts this runtime should generate together when an eval
+    /// batches its prompts (a GPU wants many more than a CPU); `None` keeps
+    /// each eval's own batch size.
+    fn generation_batch(&self) -> Option<usize> {
+        None
+    }
+}
+
+/// The batch size an eval uses: its own, raised to the model's preference.
+pub fn batch_size(model: &(impl LanguageModel + ?Sized), own: usize) -> usize {
+    model.generation_batch().map_or(own, |b| b.max(own)).max(1)
 }
 
 /// For each prompt, the summed log-probability of each continuation after it

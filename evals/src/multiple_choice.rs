@@ -136,7 +136,7 @@ pub fn evaluate(
     let mut order: Vec<usize> = (0..items.len()).collect();
     order.sort_by_key(|&i| prompts[i].len());
     let mut completions = vec![String::new(); items.len()];
-    for chunk in order.chunks(opts.batch_size.max(1)) {
+    for chunk in order.chunks(crate::model::batch_size(model, opts.batch_size)) {
         let n_choices = chunk
             .iter()
             .map(|&i| items[i].choices.len())

@@ -3,7 +3,7 @@
 //!
 //! Packed: several sequences are concatenated along the token axis; each
 //! attends only to itself. Queries are processed in blocks of
-//! [`QUERY_BLOCK`] rows, and a block only sees keys up to its last row, so the
+//! [`QUERY_BLOCK`] rows ([`QUERY_BLOCK_GPU`] on a GPU), and a block only sees keys up to its last row, so the
 //! score matrix never exceeds `heads × QUERY_BLOCK × seq_len` and the masked
 //! upper triangle beyond a block is never computed.
 //!
@@ -19,9 +19,15 @@ use candle_core::{Device, Tensor};
 use rayon::prelude::*;
 
 use crate::error::Result;
+use crate::ops::{masked_softmax, Intervals};
 
-/// Query rows per attention block.
+/// Query rows per attention block on the CPU (small blocks keep the score
+/// matrix in cache and give both cores work).
 pub const QUERY_BLOCK: usize = 256;
+
+/// Query rows per attention block on a GPU: larger matmuls, at the cost of
+/// computing (then masking) up to one block's width past the diagonal.
+pub const QUERY_BLOCK_GPU: usize = 512;
 
 /// Applies `c·tanh(x/c)`.
 pub fn softcap(x: &Tensor, cap: f64) -> Result<Tensor> {
@@ -63,38 +69,45 @@ struct Span {
     window: usize,
 }
 
-/// Masks of one packed forward pass, shared by all layers.
+/// The visible-key intervals of one packed forward pass, shared by all
+/// layers (built once per distinct block shape, on the device).
 #[derive(Default)]
-pub struct MaskCache {
-    masks: HashMap<Span, Tensor>,
+pub struct IntervalCache {
+    intervals: HashMap<Span, Intervals>,
 }
 
-impl MaskCache {
-    /// The additive mask `[qb - qa, (p - pa) + (qb - ka)]` of a block: causal
-    /// within the sequence, every prefix key before it, and keys further than
-    /// the window hidden.
-    fn get(&mut self, s: Span, device: &Device) -> Result<Tensor> {
-        if let Some(m) = self.masks.get(&s) {
-            return Ok(m.clone());
+impl IntervalCache {
+    /// The intervals of a block's `qb - qa` query rows over its keys: prefix
+    /// positions `pa..p` then the sequence's own `p + ka..p + qb`. Query `q`
+    /// (position `p + q`) sees the keys at or before it and, with a window,
+    /// less than `window` positions back; positions only grow along the key
+    /// axis, so that is one interval per row.
+    fn get(&mut self, s: Span, device: &Device) -> Result<Intervals> {
+        if let Some(iv) = self.intervals.get(&s) {
+            return Ok(iv.clone());
         }
-        let lk = (s.p - s.pa) + (s.qb - s.ka);
-        let mut v = Vec::with_capacity((s.qb - s.qa) * lk);
-        for q in s.qa..s.qb {
-            let at = s.p + q;
-            for k in (s.pa..s.p).chain(s.p + s.ka..s.p + s.qb) {
-                let ok = k <= at && at - k < s.window;
-                v.push(if ok { 0f32 } else { f32::NEG_INFINITY });
-            }
-        }
-        let m = Tensor::from_vec(v, (s.qb - s.qa, lk), device)?;
-        self.masks.insert(s, m.clone());
-        Ok(m)
+        let prefix = s.p - s.pa;
+        let spans: Vec<(u32, u32)> = (s.qa..s.qb)
+            .map(|q| {
+                let at = s.p + q;
+                let first = (at + 1).saturating_sub(s.window);
+                let hidden_prefix = first.saturating_sub(s.pa).min(prefix);
+                let hidden_own = first.saturating_sub(s.p + s.ka).min(s.qb - s.ka);
+                let lo = hidden_prefix + hidden_own;
+                let hi = prefix + (q + 1 - s.ka);
+                (lo as u32, hi as u32)
+            })
+            .collect();
+        let iv = Intervals::new(&spans, 1, device)?;
+        self.intervals.insert(s, iv.clone());
+        Ok(iv)
     }
 }
 
 /// Attention over packed sequences.
 ///
-/// `q` is `[H, T, D]` (already scaled), `k`/`v` `[K, T, D]`; `seqs` are the
+/// `q` is `[H, T, D]`, `k`/`v` `[K, T, D]`; scores are multiplied by `scale`
+/// in the softmax (1 when the queries are already scaled); `seqs` are the
 /// token ranges of the sequences, each continuing `prefix` when there is one.
 /// Returns `[T, H·D]`.
 #[allow(clippy::too_many_arguments)]
@@ -106,7 +119,8 @@ pub fn packed(
     prefix: Option<Prefix<'_>>,
     heads: Heads,
     window: Option<usize>,
-    masks: &mut MaskCache,
+    scale: f32,
+    masks: &mut IntervalCache,
 ) -> Result<Tensor> {
     let groups = heads.q / heads.kv;
     let window = window.unwrap_or(usize::MAX);
@@ -114,15 +128,20 @@ pub fn packed(
         Some(pre) => pre.k.dim(1)?,
         None => 0,
     };
-    // (sequence start, span, mask) for every query block, masks built (or
-    // reused) up front so the blocks can run in parallel: one block's matmuls
+    // (sequence start, span, intervals) for every query block, intervals
+    // built (or reused) up front so the blocks can run in parallel: one block's matmuls
     // are too small to keep both cores busy on their own.
+    let block_rows = if q.device().is_cpu() {
+        QUERY_BLOCK
+    } else {
+        QUERY_BLOCK_GPU
+    };
     let mut blocks = Vec::new();
     for seq in seqs {
         let len = seq.end - seq.start;
         let mut qa = 0;
         while qa < len {
-            let qb = (qa + QUERY_BLOCK).min(len);
+            let qb = (qa + block_rows).min(len);
             // The oldest key the block's first query still sees.
             let first = (p + qa + 1).saturating_sub(window);
             let span = Span {
@@ -133,14 +152,14 @@ pub fn packed(
                 p,
                 window,
             };
-            let mask = masks.get(span, q.device())?;
-            blocks.push((seq.start, span, mask));
+            let iv = masks.get(span, q.device())?;
+            blocks.push((seq.start, span, iv));
             qa = qb;
         }
     }
-    let block = |&(start, s, ref mask): &(usize, Span, Tensor)| -> Result<Tensor> {
+    let cap = heads.softcap.map(|c| c as f32);
+    let block = |&(start, s, ref iv): &(usize, Span, Intervals)| -> Result<Tensor> {
         let lq = s.qb - s.qa;
-        let lk = (s.p - s.pa) + (s.qb - s.ka);
         let qb_t = q.narrow(1, start + s.qa, lq)?.contiguous()?.reshape((
             heads.kv,
             groups * lq,
@@ -158,15 +177,9 @@ pub fn packed(
             }
             _ => (own(k)?.contiguous()?, own(v)?.contiguous()?),
         };
-        let mut scores = qb_t.matmul(&kb.t()?)?;
-        if let Some(cap) = heads.softcap {
-            scores = softcap(&scores, cap)?;
-        }
-        let scores = scores
-            .reshape((heads.kv, groups, lq, lk))?
-            .broadcast_add(mask)?;
-        let probs =
-            crate::fastops::softmax_last_dim(&scores)?.reshape((heads.kv, groups * lq, lk))?;
+        // Rows of the scores are (kv head, group, query): interval `r % lq`.
+        let scores = qb_t.matmul(&kb.t()?)?;
+        let probs = masked_softmax(scores, iv, scale, cap)?;
         Ok(probs.matmul(&vb)?.reshape((heads.q, lq, heads.dim))?)
     };
     let outs: Vec<Tensor> = if q.device().is_cpu() {
@@ -183,18 +196,23 @@ pub fn packed(
 
 /// One decoding step against a batched cache.
 ///
-/// `q` is `[B, H, D]` (scaled), `k`/`v` `[B, K, L, D]` (the cache up to and
-/// including this step), `mask` `[B, 1, 1, L]` additive. Returns `[B, H·D]`.
-pub fn cached(q: &Tensor, k: &Tensor, v: &Tensor, mask: &Tensor, heads: Heads) -> Result<Tensor> {
+/// `q` is `[B, H, D]`, `k`/`v` `[B, K, L, D]` (the cache up to and including
+/// this step), `visible` one key interval per batch row; scores are multiplied
+/// by `scale` in the softmax. Returns `[B, H·D]`.
+pub fn cached(
+    q: &Tensor,
+    k: &Tensor,
+    v: &Tensor,
+    visible: &Intervals,
+    heads: Heads,
+    scale: f32,
+) -> Result<Tensor> {
     let b = q.dim(0)?;
     let groups = heads.q / heads.kv;
     let q = q.reshape((b, heads.kv, groups, heads.dim))?;
-    let mut scores = q.matmul(&k.t()?)?; // [B, K, g, L]
-    if let Some(cap) = heads.softcap {
-        scores = softcap(&scores, cap)?;
-    }
-    let scores = scores.broadcast_add(mask)?;
-    let probs = crate::fastops::softmax_last_dim(&scores)?;
+    let scores = q.matmul(&k.t()?)?; // [B, K, g, L]: interval `r / (K·g)`
+    let cap = heads.softcap.map(|c| c as f32);
+    let probs = masked_softmax(scores, visible, scale, cap)?;
     let o = probs.matmul(v)?; // [B, K, g, D]
     Ok(o.reshape((b, heads.q * heads.dim))?)
 }

@@ -13,10 +13,11 @@ use std::path::Path;
 
 use candle_core::{DType, Device, Tensor};
 
-use crate::attention::{self, Heads, MaskCache, Prefix};
+use crate::attention::{self, Heads, IntervalCache, Prefix};
 use crate::config::ModelConfig;
 use crate::error::{ModelError, Result};
-use crate::layer::{Layer, RmsNorm};
+use crate::layer::{Layer, On, RmsNorm};
+use crate::ops::Intervals;
 use crate::rope::Rope;
 use crate::weights::Weights;
 
@@ -34,6 +35,12 @@ pub struct Decoder {
     rope: Rope,
     heads: Heads,
     device: Device,
+    dtype: DType,
+    /// Applied to queries before attention (f32), else 1.
+    q_scale: f64,
+    /// Applied to scores inside the softmax (half precision, in f32 as
+    /// transformers' attention kernels do), else 1.
+    softmax_scale: f32,
 }
 
 /// Per-layer keys and values `[K, P, D]` of `P` tokens that several sequences
@@ -57,15 +64,17 @@ impl SharedPrefix {
     }
 }
 
-/// The additive attention masks of one generation step, `[B, 1, 1, L]`.
+/// The visible keys of each row of one generation step: `[pad, slot]`, and
+/// the window's part of it for windowed layers.
 pub struct StepMasks {
     /// For layers attending to the whole context.
-    pub full: Tensor,
+    pub full: Intervals,
     /// For layers with a sliding window (when the model has one).
-    pub windowed: Option<Tensor>,
+    pub windowed: Option<Intervals>,
 }
 
-/// Per-layer keys and values of a batch of generations, `[B, K, cap, D]`.
+/// Per-layer keys and values of a batch of generations, `[B, K, cap, D]` in
+/// the compute dtype.
 pub struct KvCache {
     k: Vec<Tensor>,
     v: Vec<Tensor>,
@@ -73,13 +82,19 @@ pub struct KvCache {
 
 impl KvCache {
     /// A zeroed cache for `batch` sequences of up to `cap` positions.
-    pub fn new(cfg: &ModelConfig, batch: usize, cap: usize, device: &Device) -> Result<Self> {
+    pub fn new(
+        cfg: &ModelConfig,
+        batch: usize,
+        cap: usize,
+        device: &Device,
+        dtype: DType,
+    ) -> Result<Self> {
         let shape = (batch, cfg.num_kv_heads, cap, cfg.head_dim);
         let mut k = Vec::with_capacity(cfg.num_layers);
         let mut v = Vec::with_capacity(cfg.num_layers);
         for _ in 0..cfg.num_layers {
-            k.push(Tensor::zeros(shape, DType::F32, device)?);
-            v.push(Tensor::zeros(shape, DType::F32, device)?);
+            k.push(Tensor::zeros(shape, dtype, device)?);
+            v.push(Tensor::zeros(shape, dtype, device)?);
         }
         Ok(Self { k, v })
     }
@@ -102,28 +117,45 @@ impl KvCache {
 }
 
 impl Decoder {
-    /// Loads the weights of `dir` for `cfg` on `device` (f32).
-    pub fn load(dir: &Path, cfg: ModelConfig, device: &Device) -> Result<Self> {
+    /// Loads the weights of `dir` for `cfg` on `device`, computing in `dtype`.
+    pub fn load(dir: &Path, cfg: ModelConfig, device: &Device, dtype: DType) -> Result<Self> {
         let w = Weights::open(dir)?;
-        Self::from_weights(&w, cfg, device)
+        Self::from_weights(&w, cfg, device, dtype)
     }
 
-    /// Builds the model from opened weights.
-    pub fn from_weights(w: &Weights, cfg: ModelConfig, device: &Device) -> Result<Self> {
+    /// Builds the model from opened weights, computing in `dtype` (f32, bf16
+    /// or f16): matrices and embeddings are converted to it once, norms stay
+    /// in f32.
+    pub fn from_weights(
+        w: &Weights,
+        cfg: ModelConfig,
+        device: &Device,
+        dtype: DType,
+    ) -> Result<Self> {
+        if !matches!(dtype, DType::F32 | DType::BF16 | DType::F16) {
+            return Err(ModelError::UnsupportedPrecision {
+                dtype: format!("{dtype:?}"),
+                device: format!("{device:?}"),
+                what: "the runtime".into(),
+            });
+        }
         let (v, h) = (cfg.vocab_size, cfg.hidden_size);
-        let embed = w.get("model.embed_tokens.weight", &[v, h], DType::F32, device)?;
+        let on = On { device, dtype };
+        let embed = w.get("model.embed_tokens.weight", &[v, h], dtype, device)?;
         let lm_head = if cfg.tie_word_embeddings {
             embed.clone()
         } else {
-            w.get("lm_head.weight", &[v, h], DType::F32, device)?
+            w.get("lm_head.weight", &[v, h], dtype, device)?
         };
         let layers = (0..cfg.num_layers)
-            .map(|i| Layer::load(w, &cfg, i, device))
+            .map(|i| Layer::load(w, &cfg, i, on))
             .collect::<Result<Vec<_>>>()?;
-        let mut norm = w.get("model.norm.weight", &[h], DType::F32, device)?;
-        if cfg.norm_weight_offset {
-            norm = (norm + 1.0)?;
-        }
+        let norm = RmsNorm::load(w, "model.norm.weight", &cfg, device)?;
+        let (q_scale, softmax_scale) = if dtype == DType::F32 {
+            (cfg.attention_scale, 1.0)
+        } else {
+            (1.0, cfg.attention_scale as f32)
+        };
         let heads = Heads {
             q: cfg.num_heads,
             kv: cfg.num_kv_heads,
@@ -132,15 +164,15 @@ impl Decoder {
         };
         Ok(Self {
             rope: Rope::new(&cfg),
-            norm: RmsNorm {
-                weight: norm,
-                eps: cfg.rms_norm_eps as f32,
-            },
+            norm,
             embed,
             lm_head,
             layers,
             heads,
             device: device.clone(),
+            dtype,
+            q_scale,
+            softmax_scale,
             cfg,
         })
     }
@@ -158,6 +190,16 @@ impl Decoder {
     /// The device the weights live on.
     pub fn device(&self) -> &Device {
         &self.device
+    }
+
+    /// The dtype the model computes in.
+    pub fn dtype(&self) -> DType {
+        self.dtype
+    }
+
+    /// The final logit soft-cap (Gemma2), if any.
+    pub fn final_softcap(&self) -> Option<f32> {
+        self.cfg.final_logit_softcapping.map(|c| c as f32)
     }
 
     fn embed(&self, ids: &[u32]) -> Result<Tensor> {
@@ -197,7 +239,12 @@ impl Decoder {
             .contiguous()?
             .reshape((1, n, hk, d))?;
         let v = qkv.narrow(1, (hq + hk) * d, hk * d)?.reshape((n, hk, d))?;
-        let q = (candle_nn::rotary_emb::rope_thd(&q, cos, sin)? * self.cfg.attention_scale)?;
+        let q = candle_nn::rotary_emb::rope_thd(&q, cos, sin)?;
+        let q = if self.q_scale != 1.0 {
+            (q * self.q_scale)?
+        } else {
+            q
+        };
         let k = candle_nn::rotary_emb::rope_thd(&k, cos, sin)?;
         Ok([q.reshape((n, hq, d))?, k.reshape((n, hk, d))?, v])
     }
@@ -294,8 +341,10 @@ impl Decoder {
                 "sequence ranges do not cover the batch".into(),
             ));
         }
-        let (cos, sin) = self.rope.tables(&positions, max_len, &self.device)?;
-        let mut masks = MaskCache::default();
+        let (cos, sin) = self
+            .rope
+            .tables(&positions, max_len, &self.device, self.dtype)?;
+        let mut masks = IntervalCache::default();
         let mut x = self.embed(ids)?;
         for (i, layer) in self.layers.iter().enumerate() {
             let h = layer.input_norm.forward(&x)?;
@@ -310,7 +359,17 @@ impl Decoder {
                 k: &p.k[i],
                 v: &p.v[i],
             });
-            let a = attention::packed(&q, &k, &v, seqs, pre, self.heads, layer.window, &mut masks)?;
+            let a = attention::packed(
+                &q,
+                &k,
+                &v,
+                seqs,
+                pre,
+                self.heads,
+                layer.window,
+                self.softmax_scale,
+                &mut masks,
+            )?;
             let h = self.attn_residual(layer, &x, &a)?;
             x = self.mlp_block(layer, h)?;
         }
@@ -330,7 +389,9 @@ impl Decoder {
         max_len: usize,
     ) -> Result<Tensor> {
         let b = ids.len();
-        let (cos, sin) = self.rope.tables(positions, max_len, &self.device)?;
+        let (cos, sin) = self
+            .rope
+            .tables(positions, max_len, &self.device, self.dtype)?;
         let mut x = self.embed(ids)?;
         for (i, layer) in self.layers.iter().enumerate() {
             let h = layer.input_norm.forward(&x)?;
@@ -348,21 +409,28 @@ impl Decoder {
                 (Some(_), Some(w)) => w,
                 _ => &masks.full,
             };
-            let a = attention::cached(&q, &kc, &vc, mask, self.heads)?;
+            let a = attention::cached(&q, &kc, &vc, mask, self.heads, self.softmax_scale)?;
             let h = self.attn_residual(layer, &x, &a)?;
             x = self.mlp_block(layer, h)?;
         }
         self.norm.forward(&x)
     }
 
-    /// Logits `[n, vocab]` for hidden states `[n, hidden]` (with Gemma2's final
-    /// soft-cap). Callers pass only the rows they need, in chunks.
-    pub fn logits(&self, hidden: &Tensor) -> Result<Tensor> {
-        let l = crate::layer::Linear {
+    /// Logits `[n, vocab]` in the compute dtype for hidden states
+    /// `[n, hidden]`, before Gemma2's final soft-cap ([`Self::final_softcap`],
+    /// which the log-prob and greedy kernels apply in f32). Callers pass only
+    /// the rows they need, in chunks.
+    pub fn raw_logits(&self, hidden: &Tensor) -> Result<Tensor> {
+        crate::layer::Linear {
             weight: self.lm_head.clone(),
             bias: None,
         }
-        .forward(hidden)?;
+        .forward(hidden)
+    }
+
+    /// Logits `[n, vocab]` in f32, with Gemma2's final soft-cap.
+    pub fn logits(&self, hidden: &Tensor) -> Result<Tensor> {
+        let l = self.raw_logits(hidden)?.to_dtype(DType::F32)?;
         match self.cfg.final_logit_softcapping {
             Some(c) => attention::softcap(&l, c),
             None => Ok(l),

@@ -98,17 +98,63 @@ pub enum ModelError {
     /// An input is unusable (empty, out of vocabulary, …).
     #[error("bad input: {0}")]
     Input(String),
+    /// The device asked for cannot be used (a binary built without its
+    /// feature, no driver or library, no such GPU): the validator's own fault.
+    #[error("device {device} unavailable: {reason}")]
+    DeviceUnavailable {
+        /// The device asked for.
+        device: String,
+        /// Why it cannot be used.
+        reason: String,
+    },
+    /// The model cannot run in the requested precision on this device.
+    #[error("{what} cannot run in {dtype} on {device}")]
+    UnsupportedPrecision {
+        /// The precision asked for.
+        dtype: String,
+        /// The device.
+        device: String,
+        /// What needs it.
+        what: String,
+    },
     /// A tensor operation failed.
     #[error("tensor operation failed: {0}")]
     Candle(#[from] candle_core::Error),
 }
 
 impl ModelError {
+    /// Whether the error comes from the machine running the model (the device,
+    /// its memory or its libraries) rather than from the model's files or the
+    /// inputs: such an error is never a miner's fault.
+    pub fn is_device_fault(&self) -> bool {
+        match self {
+            Self::DeviceUnavailable { .. } => true,
+            Self::Candle(e) => candle_is_device_fault(e),
+            _ => false,
+        }
+    }
+
     /// Wraps an I/O error with the file it concerns.
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         Self::Io {
             path: path.into(),
             source,
+        }
+    }
+}
+
+/// Whether a candle error comes from the device (CUDA, out of memory, a
+/// library) rather than from shapes or values.
+fn candle_is_device_fault(e: &candle_core::Error) -> bool {
+    match e {
+        candle_core::Error::NotCompiledWithCudaSupport
+        | candle_core::Error::NotCompiledWithMetalSupport => true,
+        candle_core::Error::WithBacktrace { inner, .. } => candle_is_device_fault(inner),
+        candle_core::Error::Context { inner, .. } => candle_is_device_fault(inner),
+        candle_core::Error::Cuda(_) => true,
+        other => {
+            let text = other.to_string();
+            text.contains("CUDA_ERROR") || text.contains("out of memory")
         }
     }
 }

@@ -4,17 +4,25 @@
 //! they all share computed only once), their keys and values copied
 //! right-aligned into a batched cache, and
 //! then every unfinished sequence advances one token per step. The lm-head runs
-//! on the last position only. Finished sequences leave the batch, so a batch is
-//! never slowed down by its longest member's padding.
+//! on the last position only.
+//!
+//! The cache keeps one row per prompt. On the CPU a finished sequence leaves
+//! the batch at once (its row is dropped from the cache), since every row
+//! costs compute there. On a GPU the rows stay where they are — no cache is
+//! reallocated when a sequence finishes — and a finished row rides along
+//! unread: a decoding step reads every weight once whatever the batch, so the
+//! extra rows cost almost nothing. The greedy choice, the repetition penalty
+//! and the NaN check run on the GPU, and only the chosen ids come back.
 
 use std::ops::Range;
 use std::time::Instant;
 
-use candle_core::{Device, Tensor};
+use candle_core::Tensor;
 use gauntlet_evals::GenerateOptions;
 
 use crate::decoder::{Decoder, KvCache, StepMasks};
 use crate::error::{ModelError, Result};
+use crate::ops::Intervals;
 use crate::prefix::shared_prompt_prefix;
 
 /// Continues each prompt greedily; returns the new tokens of each (without the
@@ -57,7 +65,8 @@ pub fn generate(
         ids.extend_from_slice(&p[shared..]);
         seqs.push(s..ids.len());
     }
-    let mut cache = KvCache::new(cfg, n, cap, &device)?;
+    let mut cache = KvCache::new(cfg, n, cap, &device, decoder.dtype())?;
+    let on_host = device.is_cpu();
     let pad: Vec<usize> = prompts.iter().map(|p| longest - p.len()).collect();
     {
         let mut sink = |layer: usize, k: &Tensor, v: &Tensor| -> Result<()> {
@@ -91,26 +100,20 @@ pub fn generate(
         };
         let last: Vec<u32> = seqs.iter().map(|s| (s.end - 1) as u32).collect();
         let h = hidden.index_select(&Tensor::new(last.as_slice(), &device)?, 0)?;
-        let mut active: Vec<usize> = (0..n).collect();
-        let mut seen: Vec<Vec<bool>> = prompts
-            .iter()
-            .map(|p| {
-                let mut s = vec![false; cfg.vocab_size];
-                for &t in p {
-                    if let Some(x) = s.get_mut(t as usize) {
-                        *x = true;
-                    }
-                }
-                s
-            })
-            .collect();
-        let mut logits = decoder.logits(&h)?;
+        // `rows[r]`: the prompt whose sequence cache row `r` holds; `live`:
+        // the rows still generating.
+        let mut rows: Vec<usize> = (0..n).collect();
+        let mut live: Vec<bool> = vec![true; n];
+        let mut picker = Picker::new(decoder, prompts, on_host)?;
+        let mut logits = decoder.raw_logits(&h)?;
         let mut slot = longest;
         loop {
-            let next = pick(&logits, &active, &mut seen, opts.repetition_penalty)?;
-            let mut keep: Vec<u32> = Vec::with_capacity(active.len());
-            let mut still = Vec::with_capacity(active.len());
-            for (row, (&seq, tok)) in active.iter().zip(next).enumerate() {
+            let next = picker.pick(&logits, &rows, opts.repetition_penalty)?;
+            let mut keep: Vec<u32> = Vec::with_capacity(rows.len());
+            for (row, (&seq, tok)) in rows.iter().zip(next).enumerate() {
+                if !live[row] {
+                    continue;
+                }
                 let stop =
                     !opts.ignore_eos && (eos.contains(&tok) || opts.stop_tokens.contains(&tok));
                 if !stop {
@@ -121,28 +124,33 @@ pub fn generate(
                     || opts
                         .stop_when
                         .is_some_and(|f| f(decode(&outputs[seq]).as_str()));
-                if !done {
+                if done {
+                    live[row] = false;
+                } else {
                     keep.push(row as u32);
-                    still.push(seq);
                 }
             }
             let timed_out = opts.time_limit.is_some_and(|l| start.elapsed() >= l);
-            if still.is_empty() || timed_out {
+            if keep.is_empty() || timed_out {
                 break;
             }
-            if still.len() != active.len() {
+            if on_host && keep.len() != rows.len() {
                 cache.retain(&keep)?;
+                picker.retain(&keep);
+                rows = keep.iter().map(|&r| rows[r as usize]).collect();
+                live = vec![true; rows.len()];
             }
-            active = still;
-            let step_ids: Vec<u32> = active
+            // A finished row (GPU only) repeats its last token at its next
+            // position; its results are never read.
+            let step_ids: Vec<u32> = rows
                 .iter()
                 .map(|&s| outputs[s].last().copied().unwrap_or(0))
                 .collect();
-            let positions: Vec<u32> = active
+            let positions: Vec<u32> = rows
                 .iter()
-                .map(|&s| (prompts[s].len() + outputs[s].len() - 1) as u32)
+                .map(|&s| (prompts[s].len() + outputs[s].len()).saturating_sub(1) as u32)
                 .collect();
-            let masks = step_masks(&active, &pad, slot, cfg.sliding_window, &device)?;
+            let masks = step_masks(&rows, &pad, slot, cfg.sliding_window, decoder)?;
             // LongRoPE picks its table by the current length, as transformers does.
             let step_len = positions
                 .iter()
@@ -151,32 +159,101 @@ pub fn generate(
                 .map_or(1, |p| p as usize + 1);
             let h =
                 decoder.forward_step(&step_ids, &positions, slot, &mut cache, &masks, step_len)?;
-            logits = decoder.logits(&h)?;
+            logits = decoder.raw_logits(&h)?;
             slot += 1;
         }
     }
     Ok(outputs)
 }
 
-/// Greedy choice per active row with the transformers repetition penalty
-/// (a logit of an already seen token is divided by the penalty when positive,
-/// multiplied when negative). Ties go to the lowest id, as `argmax` does.
-fn pick(
-    logits: &Tensor,
-    active: &[usize],
-    seen: &mut [Vec<bool>],
-    penalty: f32,
-) -> Result<Vec<u32>> {
-    let rows: Vec<Vec<f32>> = logits.to_vec2()?;
-    let mut out = Vec::with_capacity(rows.len());
-    for (mut row, &seq) in rows.into_iter().zip(active) {
+/// Chooses each row's next token: greedy with the transformers repetition
+/// penalty (a logit of an already seen token is divided by the penalty when
+/// positive, multiplied when negative), ties to the lowest id as `argmax`.
+enum Picker {
+    /// On the host, from f32 logits: the seen tokens of each cache row.
+    Host {
+        seen: Vec<Vec<bool>>,
+        cap: Option<f32>,
+    },
+    /// On the device: `[rows, vocab]` u8 seen flags, updated by the kernel.
+    Device { seen: Tensor, cap: Option<f32> },
+}
+
+impl Picker {
+    fn new(decoder: &Decoder, prompts: &[Vec<u32>], on_host: bool) -> Result<Self> {
+        let vocab = decoder.config().vocab_size;
+        let cap = decoder.final_softcap();
+        let flags = |p: &Vec<u32>| {
+            let mut s = vec![false; vocab];
+            for &t in p {
+                if let Some(x) = s.get_mut(t as usize) {
+                    *x = true;
+                }
+            }
+            s
+        };
+        if on_host {
+            return Ok(Self::Host {
+                seen: prompts.iter().map(flags).collect(),
+                cap,
+            });
+        }
+        let bytes: Vec<u8> = prompts
+            .iter()
+            .flat_map(|p| flags(p).into_iter().map(u8::from))
+            .collect();
+        let seen = Tensor::from_vec(bytes, (prompts.len(), vocab), decoder.device())?;
+        Ok(Self::Device { seen, cap })
+    }
+
+    /// The next token of each cache row; `rows[r]` is the row's prompt (for
+    /// error messages).
+    fn pick(&mut self, logits: &Tensor, rows: &[usize], penalty: f32) -> Result<Vec<u32>> {
+        match self {
+            Self::Host { seen, cap } => {
+                let logits = logits.to_dtype(candle_core::DType::F32)?;
+                let logits = match cap {
+                    Some(c) => crate::attention::softcap(&logits, *c as f64)?,
+                    None => logits,
+                };
+                pick(&logits, rows, seen, penalty)
+            }
+            Self::Device { seen, cap } => crate::ops::greedy(logits, seen, penalty, *cap)?
+                .into_iter()
+                .zip(rows)
+                .map(|(t, &seq)| {
+                    t.ok_or_else(|| ModelError::NonFinite {
+                        what: format!("logits while generating for prompt {seq}"),
+                    })
+                })
+                .collect(),
+        }
+    }
+
+    /// Keeps only the cache rows `keep` (host picker; the device keeps all).
+    fn retain(&mut self, keep: &[u32]) {
+        if let Self::Host { seen, .. } = self {
+            *seen = keep
+                .iter()
+                .map(|&r| std::mem::take(&mut seen[r as usize]))
+                .collect();
+        }
+    }
+}
+
+/// The host pick over f32 `logits` `[rows, vocab]`; `seen[r]` belongs to cache
+/// row `r`.
+fn pick(logits: &Tensor, rows: &[usize], seen: &mut [Vec<bool>], penalty: f32) -> Result<Vec<u32>> {
+    let logits: Vec<Vec<f32>> = logits.to_vec2()?;
+    let mut out = Vec::with_capacity(logits.len());
+    for (r, (mut row, &seq)) in logits.into_iter().zip(rows).enumerate() {
         if row.iter().any(|x| x.is_nan()) {
             return Err(ModelError::NonFinite {
                 what: format!("logits while generating for prompt {seq}"),
             });
         }
         if penalty != 1.0 {
-            for (x, &s) in row.iter_mut().zip(&seen[seq]) {
+            for (x, &s) in row.iter_mut().zip(&seen[r]) {
                 if s {
                     *x = if *x < 0.0 { *x * penalty } else { *x / penalty };
                 }
@@ -188,7 +265,7 @@ fn pick(
                 best = i;
             }
         }
-        if let Some(s) = seen[seq].get_mut(best) {
+        if let Some(s) = seen[r].get_mut(best) {
             *s = true;
         }
         out.push(best as u32);
@@ -196,24 +273,27 @@ fn pick(
     Ok(out)
 }
 
-/// Additive masks `[B, 1, 1, slot+1]` hiding each row's left padding (and, for
-/// windowed layers, keys outside the window).
+/// The visible keys of each cache row at this step: from the row's first
+/// real token (after its left padding) to `slot`, and for windowed layers
+/// only the last `window` of them.
 fn step_masks(
-    active: &[usize],
+    rows: &[usize],
     pad: &[usize],
     slot: usize,
     window: Option<usize>,
-    device: &Device,
+    decoder: &Decoder,
 ) -> Result<StepMasks> {
-    let build = |w: usize| -> Result<Tensor> {
-        let mut m = Vec::with_capacity(active.len() * (slot + 1));
-        for &s in active {
-            for j in 0..=slot {
-                let visible = j >= pad[s] && slot - j < w;
-                m.push(if visible { 0f32 } else { f32::NEG_INFINITY });
-            }
-        }
-        Ok(Tensor::from_vec(m, (active.len(), 1, 1, slot + 1), device)?)
+    let groups = decoder.config().num_heads;
+    let build = |w: usize| -> Result<Intervals> {
+        let spans: Vec<(u32, u32)> = rows
+            .iter()
+            .map(|&s| {
+                let lo = pad[s].max((slot + 1).saturating_sub(w));
+                (lo as u32, (slot + 1) as u32)
+            })
+            .collect();
+        // Score rows are (batch row, kv head, group): `num_heads` per row.
+        Ok(Intervals::new(&spans, groups, decoder.device())?)
     };
     Ok(StepMasks {
         full: build(usize::MAX)?,

@@ -5,9 +5,11 @@ use candle_core::{DType, Device, Tensor};
 
 use crate::config::{Activation, ModelConfig};
 use crate::error::Result;
+use crate::ops::NormStyle;
 use crate::weights::Weights;
 
-/// A linear map `y = x·Wᵀ + b` with `W` stored `[out, in]`.
+/// A linear map `y = x·Wᵀ + b` with `W` stored `[out, in]` in the compute
+/// dtype.
 #[derive(Debug, Clone)]
 pub struct Linear {
     /// The weight, `[out, in]`.
@@ -19,7 +21,10 @@ pub struct Linear {
 impl Linear {
     /// Applies the map to `x` of shape `[n, in]`.
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        let y = if x.device().is_cpu() && x.dim(0)? <= crate::matvec::MAX_ROWS {
+        let y = if x.device().is_cpu()
+            && x.dtype() == DType::F32
+            && x.dim(0)? <= crate::matvec::MAX_ROWS
+        {
             crate::matvec::matmul_small(&x.contiguous()?, &self.weight)?
         } else {
             x.matmul(&self.weight.t()?)?
@@ -31,22 +36,26 @@ impl Linear {
     }
 }
 
-/// An RMSNorm whose weight already includes Gemma's `1 +` offset.
+/// An RMSNorm whose f32 weight already includes Gemma's `1 +` offset.
 #[derive(Debug, Clone)]
 pub struct RmsNorm {
-    /// Per-channel scale.
+    /// Per-channel scale, always f32.
     pub weight: Tensor,
     /// Epsilon.
     pub eps: f32,
+    /// How half-precision results round.
+    pub style: NormStyle,
 }
 
 impl RmsNorm {
     /// Normalises the last dimension of `x`.
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        Ok(candle_nn::ops::rms_norm(x, &self.weight, self.eps)?)
+        Ok(crate::ops::rms_norm(x, &self.weight, self.eps, self.style)?)
     }
 
-    fn load(w: &Weights, name: &str, cfg: &ModelConfig, device: &Device) -> Result<Self> {
+    /// Loads the norm `name` of `cfg` (its weight in f32, the offset added in
+    /// f32 as Gemma does).
+    pub fn load(w: &Weights, name: &str, cfg: &ModelConfig, device: &Device) -> Result<Self> {
         let mut weight = w.get(name, &[cfg.hidden_size], DType::F32, device)?;
         if cfg.norm_weight_offset {
             weight = (weight + 1.0)?;
@@ -54,6 +63,11 @@ impl RmsNorm {
         Ok(Self {
             weight,
             eps: cfg.rms_norm_eps as f32,
+            style: if cfg.norm_weight_offset {
+                NormStyle::F32Product
+            } else {
+                NormStyle::RoundFirst
+            },
         })
     }
 }
@@ -83,18 +97,32 @@ pub struct Layer {
     pub window: Option<usize>,
 }
 
+/// Where and in which dtype a layer's matrices are loaded.
+#[derive(Debug, Clone, Copy)]
+pub struct On<'a> {
+    /// The device.
+    pub device: &'a Device,
+    /// The compute dtype.
+    pub dtype: DType,
+}
+
 fn linear(
     w: &Weights,
     prefix: &str,
     out: usize,
     inp: usize,
     bias: bool,
-    device: &Device,
+    on: On<'_>,
 ) -> Result<Linear> {
     Ok(Linear {
-        weight: w.get(&format!("{prefix}.weight"), &[out, inp], DType::F32, device)?,
+        weight: w.get(
+            &format!("{prefix}.weight"),
+            &[out, inp],
+            on.dtype,
+            on.device,
+        )?,
         bias: if bias {
-            Some(w.get(&format!("{prefix}.bias"), &[out], DType::F32, device)?)
+            Some(w.get(&format!("{prefix}.bias"), &[out], on.dtype, on.device)?)
         } else {
             None
         },
@@ -117,7 +145,8 @@ fn cat_linear(parts: &[Linear]) -> Result<Linear> {
 
 impl Layer {
     /// Loads layer `i` of `cfg` from `w`.
-    pub fn load(w: &Weights, cfg: &ModelConfig, i: usize, device: &Device) -> Result<Self> {
+    pub fn load(w: &Weights, cfg: &ModelConfig, i: usize, on: On<'_>) -> Result<Self> {
+        let device = on.device;
         let p = format!("model.layers.{i}");
         let h = cfg.hidden_size;
         let (q, kv) = (
@@ -133,7 +162,7 @@ impl Layer {
                     q + 2 * kv,
                     h,
                     cfg.qkv_bias,
-                    device,
+                    on,
                 )?,
                 linear(
                     w,
@@ -141,7 +170,7 @@ impl Layer {
                     2 * inter,
                     h,
                     cfg.mlp_bias,
-                    device,
+                    on,
                 )?,
             )
         } else {
@@ -149,13 +178,13 @@ impl Layer {
             let m = format!("{p}.mlp");
             (
                 cat_linear(&[
-                    linear(w, &format!("{a}.q_proj"), q, h, cfg.qkv_bias, device)?,
-                    linear(w, &format!("{a}.k_proj"), kv, h, cfg.qkv_bias, device)?,
-                    linear(w, &format!("{a}.v_proj"), kv, h, cfg.qkv_bias, device)?,
+                    linear(w, &format!("{a}.q_proj"), q, h, cfg.qkv_bias, on)?,
+                    linear(w, &format!("{a}.k_proj"), kv, h, cfg.qkv_bias, on)?,
+                    linear(w, &format!("{a}.v_proj"), kv, h, cfg.qkv_bias, on)?,
                 ])?,
                 cat_linear(&[
-                    linear(w, &format!("{m}.gate_proj"), inter, h, cfg.mlp_bias, device)?,
-                    linear(w, &format!("{m}.up_proj"), inter, h, cfg.mlp_bias, device)?,
+                    linear(w, &format!("{m}.gate_proj"), inter, h, cfg.mlp_bias, on)?,
+                    linear(w, &format!("{m}.up_proj"), inter, h, cfg.mlp_bias, on)?,
                 ])?,
             )
         };
@@ -172,25 +201,11 @@ impl Layer {
         Ok(Self {
             input_norm: norm("input_layernorm")?,
             qkv,
-            o: linear(
-                w,
-                &format!("{p}.self_attn.o_proj"),
-                h,
-                q,
-                cfg.o_bias,
-                device,
-            )?,
+            o: linear(w, &format!("{p}.self_attn.o_proj"), h, q, cfg.o_bias, on)?,
             post_attn_out_norm,
             pre_mlp_norm,
             gate_up,
-            down: linear(
-                w,
-                &format!("{p}.mlp.down_proj"),
-                h,
-                inter,
-                cfg.mlp_bias,
-                device,
-            )?,
+            down: linear(w, &format!("{p}.mlp.down_proj"), h, inter, cfg.mlp_bias, on)?,
             post_mlp_norm,
             activation: cfg.activation,
             window: cfg.layer_window(i),

@@ -4,29 +4,18 @@
 //! log-softmax over them costs as much as a third of the lm-head matmul when
 //! done with the scalar `f32::exp`. This module uses a branch-free polynomial
 //! `exp` (relative error below 2e-7 on the range used) that the compiler
-//! vectorises, compiled for AVX2+FMA when the CPU has it.
+//! vectorises, compiled for AVX-512 or AVX2+FMA when the CPU has them
+//! ([`crate::cpu`]).
 
-/// `max + ln Σ exp(x - max)` of one row; `NaN` when the row holds a NaN.
-pub fn logsumexp(row: &[f32]) -> f32 {
-    #[cfg(target_arch = "x86_64")]
-    {
-        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
-        {
-            // SAFETY: the CPU supports the features the function is compiled for.
-            return unsafe { logsumexp_avx2(row) };
-        }
-    }
-    logsumexp_generic(row)
-}
+use crate::cpu::Madd;
 
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn logsumexp_avx2(row: &[f32]) -> f32 {
-    logsumexp_generic(row)
-}
+crate::cpu::multiversion!(
+    /// `max + ln Σ exp(x - max)` of one row; `NaN` when the row holds a NaN.
+    pub fn logsumexp = logsumexp_generic(row: &[f32]) -> f32
+);
 
 #[inline(always)]
-fn logsumexp_generic(row: &[f32]) -> f32 {
+fn logsumexp_generic<M: Madd>(row: &[f32]) -> f32 {
     const LANES: usize = 16;
     let mut maxes = [f32::NEG_INFINITY; LANES];
     let chunks = row.chunks_exact(LANES);
@@ -52,10 +41,10 @@ fn logsumexp_generic(row: &[f32]) -> f32 {
     let mut sums = [0f32; LANES];
     for c in chunks {
         for i in 0..LANES {
-            sums[i] += exp_neg(c[i] - m);
+            sums[i] += exp_neg::<M>(c[i] - m);
         }
     }
-    let mut s: f32 = tail.iter().map(|&x| exp_neg(x - m)).sum();
+    let mut s: f32 = tail.iter().map(|&x| exp_neg::<M>(x - m)).sum();
     for x in sums {
         s += x;
     }
@@ -65,7 +54,7 @@ fn logsumexp_generic(row: &[f32]) -> f32 {
 /// `e^x` for `x ≤ 0` (inputs below -87, `-inf` included, give 0), branch-free
 /// so that loops over it vectorise.
 #[inline(always)]
-pub fn exp_neg(x: f32) -> f32 {
+pub(crate) fn exp_neg<M: Madd>(x: f32) -> f32 {
     let tiny = x < -87.0;
     const LOG2E: f32 = std::f32::consts::LOG2_E;
     const LN2_HI: f32 = 0.693_359_4;
@@ -76,12 +65,12 @@ pub fn exp_neg(x: f32) -> f32 {
     let r = x - n * LN2_HI - n * LN2_LO;
     // Cephes expf polynomial on [-ln2/2, ln2/2].
     let p = 1.987_569_1e-4_f32;
-    let p = p.mul_add(r, 1.398_199_9e-3);
-    let p = p.mul_add(r, 8.333_452e-3);
-    let p = p.mul_add(r, 4.166_579_6e-2);
-    let p = p.mul_add(r, 1.666_666_5e-1);
-    let p = p.mul_add(r, 5e-1);
-    let p = (p * r).mul_add(r, r) + 1.0;
+    let p = M::madd(p, r, 1.398_199_9e-3);
+    let p = M::madd(p, r, 8.333_452e-3);
+    let p = M::madd(p, r, 4.166_579_6e-2);
+    let p = M::madd(p, r, 1.666_666_5e-1);
+    let p = M::madd(p, r, 5e-1);
+    let p = M::madd(p * r, r, r) + 1.0;
     let bits = ((n as i32 + 127) as u32) << 23;
     let y = p * f32::from_bits(bits);
     if tiny {
@@ -94,13 +83,16 @@ pub fn exp_neg(x: f32) -> f32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cpu::{Fused, Split};
 
     #[test]
-    fn exp_matches_std_within_2e7_relative() {
+    fn exp_matches_std_within_2e7_relative_fused_or_not() {
         let mut x = -87.0f32;
         while x <= 0.0 {
-            let (a, b) = (exp_neg(x), x.exp());
-            assert!(((a - b) / b).abs() < 2e-7, "x={x} fast={a} std={b}");
+            let b = x.exp();
+            for a in [exp_neg::<Fused>(x), exp_neg::<Split>(x)] {
+                assert!(((a - b) / b).abs() < 2e-7, "x={x} fast={a} std={b}");
+            }
             x += 0.01;
         }
     }
@@ -117,6 +109,7 @@ mod tests {
         let s: f64 = row.iter().map(|&x| (x as f64 - m).exp()).sum();
         let want = m + s.ln();
         assert!((logsumexp(&row) as f64 - want).abs() < 1e-4);
+        assert!((logsumexp_generic::<Split>(&row) as f64 - want).abs() < 1e-4);
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! Frequencies are computed in f32 as transformers does, so positions far into
 //! a long context round the same way as the reference implementation.
 
-use candle_core::{Device, Tensor};
+use candle_core::{DType, Device, Tensor};
 
 use crate::config::{ModelConfig, RopeScaling};
 use crate::error::Result;
@@ -97,12 +97,14 @@ impl Rope {
     }
 
     /// `(cos, sin)`, each `[positions.len(), head_dim / 2]`, for sequences whose
-    /// longest is `max_len` tokens (LongRoPE switches tables on it).
+    /// longest is `max_len` tokens (LongRoPE switches tables on it): computed
+    /// in f32 and rounded to `dtype`, as transformers does.
     pub fn tables(
         &self,
         positions: &[u32],
         max_len: usize,
         device: &Device,
+        dtype: DType,
     ) -> Result<(Tensor, Tensor)> {
         let inv = match &self.long {
             Some((orig, long)) if max_len > *orig => long,
@@ -120,8 +122,8 @@ impl Rope {
         }
         let n = positions.len();
         Ok((
-            Tensor::from_vec(cos, (n, half), device)?,
-            Tensor::from_vec(sin, (n, half), device)?,
+            Tensor::from_vec(cos, (n, half), device)?.to_dtype(dtype)?,
+            Tensor::from_vec(sin, (n, half), device)?.to_dtype(dtype)?,
         ))
     }
 }

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use candle_core::Device;
+use candle_core::{DType, Device};
 use gauntlet_evals::{ChatMessage, GenerateOptions, LanguageModel, ScoreRequest};
 
 use crate::config::ModelConfig;
@@ -15,7 +15,7 @@ use crate::weights::Weights;
 /// Where to run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum DeviceKind {
-    /// The CPU, in f32.
+    /// The CPU.
     #[default]
     Cpu,
     /// The first CUDA GPU (needs the `cuda` feature).
@@ -23,14 +23,127 @@ pub enum DeviceKind {
 }
 
 impl DeviceKind {
-    /// The candle device.
+    /// The candle device, or a clear error naming why it cannot be used.
     pub fn device(self) -> Result<Device> {
         match self {
             Self::Cpu => Ok(Device::Cpu),
-            Self::Cuda => Ok(Device::new_cuda(0)?),
+            Self::Cuda => {
+                if !candle_core::utils::cuda_is_available() {
+                    return Err(ModelError::DeviceUnavailable {
+                        device: "cuda".into(),
+                        reason: "this gauntlet was built without CUDA support \
+                                 (build it with `cargo build --release --features cuda`)"
+                            .into(),
+                    });
+                }
+                Device::new_cuda(0).map_err(|e| ModelError::DeviceUnavailable {
+                    device: "cuda:0".into(),
+                    reason: format!(
+                        "{e} (is the NVIDIA driver installed, and are libcublas, \
+                         libcurand and libnvrtc of CUDA 13 on the library path?)"
+                    ),
+                })
+            }
+        }
+    }
+
+    /// The precision models compute in on this device unless told otherwise:
+    /// bf16 on CUDA (as validators run 8B models), f32 on the CPU.
+    pub fn default_precision(self) -> Precision {
+        match self {
+            Self::Cpu => Precision::F32,
+            Self::Cuda => Precision::Bf16,
+        }
+    }
+
+    /// The name used on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Cpu => "cpu",
+            Self::Cuda => "cuda",
         }
     }
 }
+
+/// The floating-point type a model computes in. Weights are converted to it
+/// once at load; log-softmax and loss accumulation always run in f32.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Precision {
+    /// 32-bit IEEE floats.
+    F32,
+    /// bfloat16 (8-bit exponent, 7-bit mantissa).
+    Bf16,
+    /// IEEE half precision.
+    F16,
+}
+
+impl Precision {
+    /// The candle dtype.
+    pub fn dtype(self) -> DType {
+        match self {
+            Self::F32 => DType::F32,
+            Self::Bf16 => DType::BF16,
+            Self::F16 => DType::F16,
+        }
+    }
+
+    /// The name used on the command line and in JSON.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::F32 => "f32",
+            Self::Bf16 => "bf16",
+            Self::F16 => "f16",
+        }
+    }
+
+    /// Parses `f32`, `bf16` or `f16`.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "f32" | "float32" => Some(Self::F32),
+            "bf16" | "bfloat16" => Some(Self::Bf16),
+            "f16" | "float16" | "half" => Some(Self::F16),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for Precision {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Where a model runs and in which precision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Placement {
+    /// The device.
+    pub device: DeviceKind,
+    /// The compute precision; `None` takes the device's default.
+    pub precision: Option<Precision>,
+}
+
+impl Placement {
+    /// `device` in `precision`, or in the device's default when `None`.
+    pub fn new(device: DeviceKind, precision: Option<Precision>) -> Self {
+        Self { device, precision }
+    }
+
+    /// The precision used: the one asked for, else the device's default.
+    pub fn precision(self) -> Precision {
+        self.precision
+            .unwrap_or_else(|| self.device.default_precision())
+    }
+}
+
+impl From<DeviceKind> for Placement {
+    fn from(device: DeviceKind) -> Self {
+        Self::new(device, None)
+    }
+}
+
+/// Prompts generated together on a GPU.
+pub const GPU_GENERATION_BATCH: usize = 64;
 
 /// Keeps large freed blocks in the heap instead of returning them to the OS.
 ///
@@ -61,9 +174,10 @@ pub struct Model {
 }
 
 impl Model {
-    /// Loads the Hugging Face model directory `dir`.
-    pub fn load(dir: &Path, device: DeviceKind) -> Result<Self> {
-        Self::load_with_tokenizer(dir, None, device)
+    /// Loads the Hugging Face model directory `dir` on `placement` (a
+    /// [`DeviceKind`] alone takes its default precision).
+    pub fn load(dir: &Path, placement: impl Into<Placement>) -> Result<Self> {
+        Self::load_with_tokenizer(dir, None, placement)
     }
 
     /// Loads `dir` with the tokenizer and chat template of `tokenizer_dir`
@@ -73,8 +187,9 @@ impl Model {
     pub fn load_with_tokenizer(
         dir: &Path,
         tokenizer_dir: Option<&Path>,
-        device: DeviceKind,
+        placement: impl Into<Placement>,
     ) -> Result<Self> {
+        let placement = placement.into();
         tune_allocator();
         if !dir.is_dir() {
             return Err(ModelError::Missing {
@@ -92,7 +207,8 @@ impl Model {
             );
         }
         let weights = Weights::open(dir)?;
-        let decoder = Decoder::from_weights(&weights, cfg, &device.device()?)?;
+        let device = placement.device.device()?;
+        let decoder = Decoder::from_weights(&weights, cfg, &device, placement.precision().dtype())?;
         Ok(Self {
             decoder,
             tokenizer,
@@ -118,6 +234,15 @@ impl Model {
     /// The model's configuration.
     pub fn config(&self) -> &ModelConfig {
         self.decoder.config()
+    }
+
+    /// The precision the model computes in.
+    pub fn precision(&self) -> Precision {
+        match self.decoder.dtype() {
+            DType::BF16 => Precision::Bf16,
+            DType::F16 => Precision::F16,
+            _ => Precision::F32,
+        }
     }
 
     /// Scores full sequences (typed-error twin of the trait method).
@@ -209,5 +334,11 @@ impl LanguageModel for Model {
     fn max_context(&self) -> usize {
         let c = self.config().max_position_embeddings;
         self.tokenizer.model_max_length.map_or(c, |m| m.min(c))
+    }
+
+    /// A GPU decodes 64 rows for about the price of one (each step reads
+    /// every weight once); the CPU keeps each eval's smaller batches.
+    fn generation_batch(&self) -> Option<usize> {
+        (!self.decoder.device().is_cpu()).then_some(GPU_GENERATION_BATCH)
     }
 }

@@ -5,18 +5,23 @@
 
 use std::ops::Range;
 
-use candle_core::Tensor;
+use candle_core::{DType, Tensor};
 use gauntlet_evals::ScoreRequest;
 use rayon::prelude::*;
 
 use crate::decoder::Decoder;
 use crate::error::{ModelError, Result};
 use crate::logsumexp::logsumexp;
+use crate::ops::lse_gather;
 use crate::prefix::shared_prefix_len;
 
-/// Rows of hidden states sent through the lm-head at once (`rows × vocab`
-/// floats: 64 MiB for a 49,152-token vocabulary).
+/// Rows of hidden states sent through the lm-head at once on the CPU
+/// (`rows × vocab` floats: 48 MiB for a 49,152-token vocabulary).
 pub const LM_HEAD_CHUNK: usize = 256;
+
+/// The same on a GPU, where larger matmuls run closer to the peak
+/// (`rows × vocab` half floats: 256 MiB at a 128k vocabulary).
+pub const LM_HEAD_CHUNK_GPU: usize = 1024;
 
 /// Tokens packed into one forward pass (a sequence longer than this runs alone).
 pub const PACK_TOKENS: usize = 4096;
@@ -83,15 +88,25 @@ pub fn next_token_logprobs(
             .map(|(r, &i)| r.row(prompts[i].len() - 1))
             .collect();
         let h = hidden.index_select(&Tensor::new(last.as_slice(), decoder.device())?, 0)?;
-        let rows: Vec<Vec<f32>> = decoder.logits(&h)?.to_vec2()?;
-        for (&i, row) in pack.iter().zip(rows) {
-            let lse = logsumexp(&row);
-            if !lse.is_finite() {
+        let logits = decoder.raw_logits(&h)?;
+        // One log-softmax-and-gather per candidate: a handful of passes over
+        // the rows, and only `prompts × candidates` floats leave the device.
+        let mut per_candidate = Vec::with_capacity(candidates.len());
+        for &c in candidates {
+            per_candidate.push(lse_gather(
+                &logits,
+                &vec![c; pack.len()],
+                decoder.final_softcap(),
+            )?);
+        }
+        for (r, &i) in pack.iter().enumerate() {
+            let lps: Vec<f32> = per_candidate.iter().map(|lp| lp[r]).collect();
+            if lps.iter().any(|x| x.is_nan()) {
                 return Err(ModelError::NonFinite {
                     what: format!("next-token logits of prompt {i}"),
                 });
             }
-            out[i] = candidates.iter().map(|&c| row[c as usize] - lse).collect();
+            out[i] = lps;
         }
     }
     Ok(out)
@@ -135,7 +150,10 @@ fn score_pack(
     let idx = Tensor::new(rows.as_slice(), decoder.device())?;
     let h = hidden.index_select(&idx, 0)?;
     let toks: Vec<u32> = targets.iter().map(|&(_, t)| t).collect();
-    let logps = if decoder.device().is_cpu() && decoder.config().final_logit_softcapping.is_none() {
+    let logps = if decoder.device().is_cpu()
+        && decoder.dtype() == DType::F32
+        && decoder.final_softcap().is_none()
+    {
         lm_head_logprobs_cpu(&h, decoder.lm_head(), &toks)?
     } else {
         lm_head_logprobs_generic(decoder, &h, &toks)?
@@ -189,20 +207,20 @@ fn run_pack(decoder: &Decoder, seqs: &[(&[u32], usize)]) -> Result<(Tensor, Vec<
     Ok((hidden, placed))
 }
 
-/// `log p(target)` per row of `h` through candle ops, chunk by chunk.
+/// `log p(target)` per row of `h`, chunk by chunk: the lm-head in the compute
+/// dtype, then the fused log-softmax and gather in f32 (on a GPU only the
+/// per-token results are copied back).
 fn lm_head_logprobs_generic(decoder: &Decoder, h: &Tensor, targets: &[u32]) -> Result<Vec<f32>> {
+    let chunk_rows = if decoder.device().is_cpu() {
+        LM_HEAD_CHUNK
+    } else {
+        LM_HEAD_CHUNK_GPU
+    };
     let mut out = Vec::with_capacity(targets.len());
-    for (c, chunk) in targets.chunks(LM_HEAD_CHUNK).enumerate() {
-        let rows = h.narrow(0, c * LM_HEAD_CHUNK, chunk.len())?;
-        let logits = decoder.logits(&rows)?;
-        let vocab = logits.dim(1)?;
-        let flat: Vec<f32> = logits.flatten_all()?.to_vec1()?;
-        out.extend(
-            flat.par_chunks(vocab)
-                .zip(chunk.par_iter())
-                .map(|(row, &t)| row[t as usize] - logsumexp(row))
-                .collect::<Vec<_>>(),
-        );
+    for (c, chunk) in targets.chunks(chunk_rows).enumerate() {
+        let rows = h.narrow(0, c * chunk_rows, chunk.len())?;
+        let logits = decoder.raw_logits(&rows)?;
+        out.extend(lse_gather(&logits, chunk, decoder.final_softcap())?);
     }
     Ok(out)
 }

@@ -157,8 +157,10 @@ impl Weights {
                 path: shard.path.clone(),
                 reason: format!("tensor {name} lies outside the file"),
             })?;
-        let t = Tensor::from_raw_buffer(bytes, stored, &info.shape, &Device::Cpu)?;
-        Ok(t.to_dtype(dtype)?.to_device(device)?)
+        // Straight from the map to the device, converted there: a bf16
+        // checkpoint run in bf16 is never widened on the way.
+        let t = Tensor::from_raw_buffer(bytes, stored, &info.shape, device)?;
+        Ok(t.to_dtype(dtype)?)
     }
 
     /// The file that holds `name` (or the first file), for error messages.

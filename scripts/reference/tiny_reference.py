@@ -3,8 +3,12 @@
 Usage (from the repository root):
     cargo run -p gauntlet-model --example write_tiny -- /tmp/tiny
     .venv/bin/python scripts/reference/tiny_reference.py /tmp/tiny > model/tests/data/tiny_reference.json
+    .venv/bin/python scripts/reference/tiny_reference.py /tmp/tiny bfloat16 \
+        > model/tests/data/tiny_reference_bf16.json
 
-For every variant directory it records, in float32 with eager attention:
+For every variant directory it records, in float32 (or the dtype given: the
+model's weights and activations in that dtype, log-softmax in float32, as
+validators run it) with eager attention:
   - the token log-probabilities log p(t_k | t_<k) of three fixed sequences
     (7, 30 and 300 tokens: the last spans two attention query blocks and any
     sliding window), and
@@ -26,12 +30,12 @@ def seq(n, seed):
     return [(i * 31 + seed * 17 + 3) % 256 for i in range(n)]
 
 
-def main(root):
+def main(root, dtype="float32"):
     out = {}
     for name in sorted(os.listdir(root)):
         path = os.path.join(root, name)
         model = AutoModelForCausalLM.from_pretrained(
-            path, dtype=torch.float32, attn_implementation="eager"
+            path, dtype=getattr(torch, dtype), attn_implementation="eager"
         )
         model.eval()
         model.generation_config.eos_token_id = None
@@ -62,4 +66,4 @@ def main(root):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main(*sys.argv[1:3])

@@ -10,7 +10,7 @@ use gauntlet_evals::{GenerateOptions, ScoreRequest};
 use gauntlet_model::{Model, ModelConfig};
 use serde::Serialize;
 
-use super::{print_json, DeviceArg};
+use super::{print_json, RuntimeArgs};
 
 /// Arguments of `gauntlet bench`.
 #[derive(clap::Args)]
@@ -18,12 +18,12 @@ pub struct Args {
     /// Hugging Face model directory.
     #[arg(long)]
     model: PathBuf,
-    /// Sequences per scoring batch.
-    #[arg(long, default_value_t = 8)]
-    batch: usize,
-    /// Tokens per scored sequence.
-    #[arg(long, default_value_t = 512)]
-    seq: usize,
+    /// Scoring workloads, `SEQUENCESxTOKENS` each (every position scored).
+    #[arg(long, value_delimiter = ',', default_value = "8x512", value_parser = parse_shape)]
+    score: Vec<(usize, usize)>,
+    /// Prompt tokens before each generation.
+    #[arg(long, default_value_t = 16)]
+    prompt_len: usize,
     /// New tokens per generation run.
     #[arg(long, default_value_t = 64)]
     gen_tokens: usize,
@@ -36,9 +36,9 @@ pub struct Args {
     /// Print the table as JSON.
     #[arg(long)]
     json: bool,
-    /// Where to run.
-    #[arg(long, value_enum, default_value_t)]
-    device: DeviceArg,
+    /// Device and precision.
+    #[command(flatten)]
+    runtime: RuntimeArgs,
 }
 
 /// One row of the table.
@@ -57,8 +57,31 @@ struct Row {
 
 #[derive(Serialize)]
 struct Report {
+    device: String,
+    dtype: String,
+    /// The matmul the peak was measured on.
+    matmul: String,
     matmul_peak_gflops: f64,
     rows: Vec<Row>,
+}
+
+/// Parses `BxN`.
+fn parse_shape(s: &str) -> Result<(usize, usize), String> {
+    let (b, n) = s
+        .split_once('x')
+        .ok_or_else(|| format!("{s:?}: expected SEQUENCESxTOKENS, e.g. 8x512"))?;
+    let b: usize = b
+        .trim()
+        .parse()
+        .map_err(|_| format!("{s:?}: bad sequence count"))?;
+    let n: usize = n
+        .trim()
+        .parse()
+        .map_err(|_| format!("{s:?}: bad token count"))?;
+    if b == 0 || n < 2 {
+        return Err(format!("{s:?}: need at least 1 sequence of 2 tokens"));
+    }
+    Ok((b, n))
 }
 
 /// Resets the kernel's peak-RSS counter of this process (Linux).
@@ -95,18 +118,25 @@ fn flops_per_token(cfg: &ModelConfig, ctx: f64, lm_head: bool) -> f64 {
     cfg.num_layers as f64 * layer + head
 }
 
-fn matmul_peak(device: &Device, reps: usize) -> Result<f64> {
-    let n = 2048;
-    let a = Tensor::randn(0f32, 1.0, (n, n), device)?;
-    let b = Tensor::randn(0f32, 1.0, (n, n), device)?;
+/// The matmul rate of `dtype` on `device`: 2048³ on the CPU, 8192³ on a GPU
+/// (where a small product cannot fill the chip). Returns (label, GFLOP/s).
+fn matmul_peak(device: &Device, dtype: DType, reps: usize) -> Result<(String, f64)> {
+    let n = if device.is_cpu() { 2048 } else { 8192 };
+    let a = Tensor::randn(0f32, 1.0, (n, n), device)?.to_dtype(dtype)?;
+    let b = Tensor::randn(0f32, 1.0, (n, n), device)?.to_dtype(dtype)?;
     let mut best = f64::MAX;
-    for _ in 0..reps.max(2) {
+    for _ in 0..reps.max(2) + 1 {
+        device.synchronize()?;
         let t = Instant::now();
         let c = a.matmul(&b)?;
-        let _ = c.to_dtype(DType::F32)?.sum_all()?.to_scalar::<f32>()?;
+        device.synchronize()?;
         best = best.min(t.elapsed().as_secs_f64());
+        drop(c);
     }
-    Ok(2.0 * (n as f64).powi(3) / best / 1e9)
+    Ok((
+        format!("{dtype:?} {n}x{n}x{n}").to_lowercase(),
+        2.0 * (n as f64).powi(3) / best / 1e9,
+    ))
 }
 
 fn tokens(n: usize, vocab: usize, seed: u64) -> Vec<u32> {
@@ -123,39 +153,43 @@ fn tokens(n: usize, vocab: usize, seed: u64) -> Vec<u32> {
 
 /// Runs the subcommand.
 pub fn run(args: Args) -> Result<()> {
-    let model = Model::load(&args.model, args.device.into())
+    let model = Model::load(&args.model, args.runtime.placement())
         .with_context(|| format!("loading model {}", args.model.display()))?;
     let cfg = model.config().clone();
     let device = model.decoder().device().clone();
     let threads = rayon::current_num_threads();
-    let peak = matmul_peak(&device, args.reps)?;
+    let (matmul, peak) = matmul_peak(&device, model.decoder().dtype(), args.reps)?;
     let mut rows = Vec::new();
 
-    let batch: Vec<ScoreRequest> = (0..args.batch)
-        .map(|i| ScoreRequest::full(tokens(args.seq, cfg.vocab_size, i as u64 + 1)))
-        .collect();
-    reset_peak_rss();
-    let mut best = f64::MAX;
-    for _ in 0..args.reps {
-        let t = Instant::now();
+    for &(b, n) in &args.score {
+        let batch: Vec<ScoreRequest> = (0..b)
+            .map(|i| ScoreRequest::full(tokens(n, cfg.vocab_size, i as u64 + 1)))
+            .collect();
+        // One untimed pass: a GPU loads its kernels on first use.
         model.score(&batch)?;
-        best = best.min(t.elapsed().as_secs_f64());
+        reset_peak_rss();
+        let mut best = f64::MAX;
+        for _ in 0..args.reps {
+            let t = Instant::now();
+            model.score(&batch)?;
+            best = best.min(t.elapsed().as_secs_f64());
+        }
+        let n_tok = (b * n) as f64;
+        let flops = n_tok * flops_per_token(&cfg, n as f64 / 2.0, true);
+        rows.push(Row {
+            workload: "score".into(),
+            batch: b,
+            seq_len: n,
+            threads,
+            seconds: best,
+            tokens_per_s: n_tok / best,
+            gflops: flops / best / 1e9,
+            peak_fraction: flops / best / 1e9 / peak,
+            peak_rss_mib: peak_rss_mib(),
+        });
     }
-    let n_tok = (args.batch * args.seq) as f64;
-    let flops = n_tok * flops_per_token(&cfg, args.seq as f64 / 2.0, true);
-    rows.push(Row {
-        workload: "score".into(),
-        batch: args.batch,
-        seq_len: args.seq,
-        threads,
-        seconds: best,
-        tokens_per_s: n_tok / best,
-        gflops: flops / best / 1e9,
-        peak_fraction: flops / best / 1e9 / peak,
-        peak_rss_mib: peak_rss_mib(),
-    });
 
-    let prompt_len = 16;
+    let prompt_len = args.prompt_len.max(1);
     for &b in &args.gen_batches {
         let prompts: Vec<Vec<u32>> = (0..b)
             .map(|i| tokens(prompt_len, cfg.vocab_size, 100 + i as u64))
@@ -165,6 +199,7 @@ pub fn run(args: Args) -> Result<()> {
             ignore_eos: true,
             ..GenerateOptions::default()
         };
+        model.generate_tokens(&prompts, &opts)?;
         reset_peak_rss();
         let mut best = f64::MAX;
         for _ in 0..args.reps {
@@ -188,6 +223,9 @@ pub fn run(args: Args) -> Result<()> {
         });
     }
     let report = Report {
+        device: args.runtime.placement().device.name().into(),
+        dtype: model.precision().name().into(),
+        matmul,
         matmul_peak_gflops: peak,
         rows,
     };
@@ -195,8 +233,8 @@ pub fn run(args: Args) -> Result<()> {
         return print_json(&report);
     }
     println!(
-        "f32 matmul peak (2048³, candle): {:.1} GFLOP/s, {threads} threads",
-        report.matmul_peak_gflops
+        "{} on {}: matmul peak ({}, candle) {:.1} GFLOP/s, {threads} threads",
+        report.dtype, report.device, report.matmul, report.matmul_peak_gflops
     );
     println!(
         "{:<10} {:>5} {:>7} {:>7} {:>9} {:>10} {:>8} {:>6} {:>9}",

@@ -7,7 +7,7 @@ use gauntlet_evals::ScoreRequest;
 use gauntlet_model::{Model, ModelError};
 use serde::{Deserialize, Serialize};
 
-use super::{print_json, DeviceArg};
+use super::{print_json, RuntimeArgs};
 use crate::input::read_jsonl;
 use crate::progress::bar;
 
@@ -17,20 +17,29 @@ pub struct Args {
     /// Hugging Face model directory.
     #[arg(long)]
     model: PathBuf,
-    /// JSONL file with one `{"text": …}` per line.
+    /// JSONL file with one `{"text": …}` (or pre-tokenised `{"ids": [...]}`)
+    /// per line.
     #[arg(long)]
     input: PathBuf,
     /// Print one JSON object per input line on stdout.
     #[arg(long)]
     json: bool,
-    /// Where to run.
-    #[arg(long, value_enum, default_value_t)]
-    device: DeviceArg,
+    /// Add every token's log-probability (`"logprobs"`, positions 1..n) to
+    /// the JSON output, for comparisons with other runtimes.
+    #[arg(long, requires = "json")]
+    per_token: bool,
+    /// Device and precision.
+    #[command(flatten)]
+    runtime: RuntimeArgs,
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct Line {
-    text: String,
+    #[serde(default)]
+    text: Option<String>,
+    #[serde(default)]
+    ids: Option<Vec<u32>>,
 }
 
 /// One output line.
@@ -40,23 +49,37 @@ struct LossLine {
     mean_nll: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     truncated_from: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    logprobs: Option<Vec<f32>>,
 }
 
 /// Runs the subcommand.
 pub fn run(args: Args) -> Result<()> {
     let lines: Vec<Line> = read_jsonl(&args.input)?;
     for (i, l) in lines.iter().enumerate() {
-        if l.text.is_empty() {
-            bail!("{}:{}: `text` is empty", args.input.display(), i + 1);
+        match (&l.text, &l.ids) {
+            (Some(t), None) if !t.is_empty() => {}
+            (None, Some(ids)) if !ids.is_empty() => {}
+            (Some(_), None) => bail!("{}:{}: `text` is empty", args.input.display(), i + 1),
+            (None, Some(_)) => bail!("{}:{}: `ids` is empty", args.input.display(), i + 1),
+            _ => bail!(
+                "{}:{}: give exactly one of `text` and `ids`",
+                args.input.display(),
+                i + 1
+            ),
         }
     }
-    let model = Model::load(&args.model, args.device.into())
+    let model = Model::load(&args.model, args.runtime.placement())
         .with_context(|| format!("loading model {}", args.model.display()))?;
     let max = gauntlet_evals::LanguageModel::max_context(&model);
     let mut requests = Vec::with_capacity(lines.len());
     let mut truncated = vec![None; lines.len()];
     for (i, l) in lines.iter().enumerate() {
-        let mut ids = model.tokenizer().encode(&l.text, true)?;
+        let mut ids = match (&l.text, &l.ids) {
+            (Some(text), _) => model.tokenizer().encode(text, true)?,
+            (None, Some(ids)) => ids.clone(),
+            (None, None) => Vec::new(),
+        };
         if ids.len() > max {
             tracing::warn!(
                 line = i + 1,
@@ -106,6 +129,7 @@ pub fn run(args: Args) -> Result<()> {
             mean_nll: (!lp.is_empty())
                 .then(|| -lp.iter().map(|&x| x as f64).sum::<f64>() / lp.len() as f64),
             truncated_from,
+            logprobs: args.per_token.then(|| lp.clone()),
         })
         .collect();
     if args.json {

@@ -16,16 +16,56 @@ pub mod validator;
 pub mod wallet;
 
 use clap::ValueEnum;
-use gauntlet_model::DeviceKind;
+use gauntlet_model::{DeviceKind, Placement, Precision};
 
 /// `--device` values.
 #[derive(Debug, Clone, Copy, ValueEnum, Default)]
 pub enum DeviceArg {
-    /// The CPU (f32).
+    /// The CPU (f32 by default).
     #[default]
     Cpu,
-    /// The first CUDA GPU (build with `--features cuda`).
+    /// The first CUDA GPU (bf16 by default; build with `--features cuda`).
     Cuda,
+}
+
+/// `--dtype` values.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum DtypeArg {
+    /// 32-bit floats (the CPU's default).
+    F32,
+    /// bfloat16 (the GPU's default, as validators run 8B models).
+    Bf16,
+    /// IEEE half precision.
+    F16,
+}
+
+impl From<DtypeArg> for Precision {
+    fn from(d: DtypeArg) -> Self {
+        match d {
+            DtypeArg::F32 => Precision::F32,
+            DtypeArg::Bf16 => Precision::Bf16,
+            DtypeArg::F16 => Precision::F16,
+        }
+    }
+}
+
+/// Where a command that loads models runs them: `--device` and `--dtype`.
+#[derive(Debug, Clone, Copy, clap::Args, Default)]
+pub struct RuntimeArgs {
+    /// Where to run.
+    #[arg(long, value_enum, default_value_t)]
+    pub device: DeviceArg,
+    /// Compute precision (default: bf16 on cuda, f32 on cpu). Log-softmax
+    /// and losses accumulate in f32 whatever this is.
+    #[arg(long, value_enum)]
+    pub dtype: Option<DtypeArg>,
+}
+
+impl RuntimeArgs {
+    /// The placement these arguments ask for.
+    pub fn placement(&self) -> Placement {
+        Placement::new(self.device.into(), self.dtype.map(Into::into))
+    }
 }
 
 impl From<DeviceArg> for DeviceKind {

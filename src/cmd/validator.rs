@@ -10,7 +10,7 @@ use gauntlet_validator::{State, Validator, ValidatorConfig};
 
 use super::backends::{home, ChainArgs, HubArgs, WalletArgs};
 use super::competitions::registry;
-use super::{print_json, DeviceArg};
+use super::{print_json, RuntimeArgs};
 
 /// `gauntlet validator …`.
 #[derive(clap::Subcommand)]
@@ -36,9 +36,9 @@ pub struct RunArgs {
     /// Extra competition definitions (directory of TOML files).
     #[arg(long)]
     defs: Option<PathBuf>,
-    /// Where to evaluate.
-    #[arg(long, value_enum, default_value_t)]
-    device: DeviceArg,
+    /// Device and precision.
+    #[command(flatten)]
+    runtime: RuntimeArgs,
     /// Cap every task's samples (the reference counts otherwise).
     #[arg(long)]
     samples: Option<u32>,
@@ -102,7 +102,7 @@ async fn run_loop(args: RunArgs) -> Result<()> {
     let (major, minor, patch) = PROTOCOL_VERSION;
     let config = ValidatorConfig {
         netuid: args.chain.netuid(),
-        device: args.device.into(),
+        placement: args.runtime.placement(),
         data,
         sample_cap: args.samples,
         eval_delay: args.eval_delay,

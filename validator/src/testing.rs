@@ -225,7 +225,7 @@ impl World {
     pub fn config(&self) -> ValidatorConfig {
         ValidatorConfig {
             netuid: NETUID,
-            device: DeviceKind::Cpu,
+            placement: DeviceKind::Cpu.into(),
             data: self.data.clone(),
             sample_cap: None,
             eval_delay: None,

@@ -268,3 +268,53 @@ async fn weights_are_not_submitted_before_the_interval() {
     assert!(due.set, "{}", due.note);
     assert_eq!(validator.state().weights_history(10).unwrap().len(), 2);
 }
+
+/// A validator whose own device cannot be used (here: `cuda` in a build
+/// without it) records no verdict against the miner; the model is evaluated
+/// once the validator runs where it can.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_device_failure_is_never_a_miners_verdict() {
+    use gauntlet_model::{DeviceKind, Placement};
+
+    if DeviceKind::Cuda.device().is_ok() {
+        eprintln!("this machine has a usable CUDA device: nothing to check here");
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let world = World::new(tmp.path());
+    let v = hotkey(100);
+    world.add_validator(&v);
+    let m = world.model("m", 1);
+    let uid = world.push(&hotkey(1), &m, "alice/tiny").await;
+    world.chain.advance(20).unwrap();
+    let mut config = world.config();
+    config.placement = Placement::new(DeviceKind::Cuda, None);
+    let mut validator = world.validator_with_config(v.clone(), "v.sqlite", config);
+    let report = validator
+        .run_round()
+        .await
+        .expect("a device fault is not a crash");
+    let rows = &report.competitions[0].1;
+    assert!(
+        rows.iter().all(|r| r.uid != uid),
+        "the model got a verdict: {rows:?}"
+    );
+    assert!(!report.weights.unwrap().set);
+    // The state holds only what the fetch established (downloaded, hash
+    // verified): no fault of the miner's.
+    let seen = validator.state().models().unwrap();
+    let saved = seen.iter().find(|r| r.uid.0 == uid).unwrap();
+    assert_eq!(saved.verdict, "evaluated", "{saved:?}");
+    assert!(saved.reason.is_none(), "{saved:?}");
+    drop(validator);
+
+    // On a usable device the same model is evaluated in the next round.
+    world.chain.advance(400).unwrap();
+    let report = world.validator(v, "v.sqlite").run_round().await.unwrap();
+    let row = report.competitions[0]
+        .1
+        .iter()
+        .find(|r| r.uid == uid)
+        .unwrap();
+    assert_eq!(row.verdict, "evaluated", "{row:?}");
+}

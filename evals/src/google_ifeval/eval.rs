@@ -108,7 +108,7 @@ pub fn evaluate(
     let mut order: Vec<usize> = (0..prompts.len()).collect();
     order.sort_by_key(|&i| encoded[i].len());
     let mut responses = vec![String::new(); prompts.len()];
-    for chunk in order.chunks(opts.batch_size.max(1)) {
+    for chunk in order.chunks(crate::model::batch_size(model, opts.batch_size)) {
         let longest = chunk.iter().map(|&i| encoded[i].len()).max().unwrap_or(0);
         let room = model.max_context().saturating_sub(longest).max(1);
         let gen_opts = GenerateOptions {

@@ -82,7 +82,7 @@ pub fn if_eval(
         ..GenerateOptions::default()
     };
     let mut texts = vec![String::new(); prompts.len()];
-    for chunk in order.chunks(BATCH) {
+    for chunk in order.chunks(crate::model::batch_size(model, BATCH)) {
         let batch: Vec<Vec<u32>> = chunk.iter().map(|&i| prompts[i].clone()).collect();
         let outs = model.generate(&batch, &opts).map_err(EvalError::Model)?;
         for (&i, ids) in chunk.iter().zip(outs) {

