@@ -4,7 +4,7 @@
 Subcommands (all print JSON on stdout, logs on stderr):
 
   loss  --model M --input FILE.jsonl [--ids] [--logprobs]
-        one line per input line {"text": ...}:  {"tokens": n, "mean_nll": x}
+        one line per input line {"text": ...} (or pre-tokenised {"ids": [...]}):  {"tokens": n, "mean_nll": x}
         tokens = len(tokenizer(text).input_ids) (default special-token handling);
         mean_nll = mean over k = 1..n-1 of -log p(t_k | t_<k), f32, one text at a time.
         --ids adds the token ids, --logprobs the n-1 log-probabilities.
@@ -25,6 +25,8 @@ Subcommands (all print JSON on stdout, logs on stderr):
 
   export --model M --out DIR
         save the model as a Hugging Face directory (f32 safetensors + tokenizer files).
+
+--device cuda and --dtype bfloat16|float16 run the same on a GPU (scripts/gpu-check.sh).
 
 M is a Hugging Face model directory, or gguf:PATH: the GGUF file loaded by transformers'
 GGUF loader (dequantised to f32), with the tokenizer from --tokenizer (default
@@ -66,6 +68,10 @@ def set_threads(n):
         pass
 
 
+DEVICE = "cpu"
+DTYPE = "float32"
+
+
 def load(model_spec, tokenizer_dir=None):
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -82,13 +88,14 @@ def load(model_spec, tokenizer_dir=None):
         if not os.path.isfile(path):
             sys.exit(f"error: GGUF file not found: {path} (run scripts/fetch-smollm2.sh)")
         model = AutoModelForCausalLM.from_pretrained(
-            os.path.dirname(path), gguf_file=os.path.basename(path), dtype=torch.float32
+            os.path.dirname(path), gguf_file=os.path.basename(path), dtype=getattr(torch, DTYPE)
         )
         tok = AutoTokenizer.from_pretrained(tokenizer_dir or DEFAULT_TOKENIZER)
     else:
-        model = AutoModelForCausalLM.from_pretrained(model_spec, dtype=torch.float32)
+        model = AutoModelForCausalLM.from_pretrained(model_spec, dtype=getattr(torch, DTYPE))
         tok = AutoTokenizer.from_pretrained(tokenizer_dir or model_spec)
     model.eval()
+    model.to(DEVICE)
     log(f"loaded {model_spec} ({type(model).__name__}, "
         f"{sum(p.numel() for p in model.parameters()) / 1e6:.1f}M params) in {time.time() - t0:.1f}s")
     return model, tok
@@ -110,7 +117,7 @@ def token_logprobs(model, ids):
     """log p(t_k | t_<k) for k = 1..n-1, f32."""
     import torch
 
-    x = torch.tensor([ids], dtype=torch.long)
+    x = torch.tensor([ids], dtype=torch.long, device=DEVICE)
     with torch.inference_mode():
         logits = model(input_ids=x).logits[0, :-1].float()
         lp = torch.log_softmax(logits, dim=-1)
@@ -122,8 +129,7 @@ def cmd_loss(a):
     model, tok = load(a.model, a.tokenizer)
     ctx = getattr(model.config, "max_position_embeddings", None)
     for i, row in enumerate(read_jsonl(a.input), 1):
-        text = row["text"]
-        ids = tok(text).input_ids
+        ids = row["ids"] if "ids" in row else tok(row["text"]).input_ids
         if ctx and len(ids) > ctx:
             log(f"line {i}: {len(ids)} tokens > context {ctx}: truncated")
             ids = ids[:ctx]
@@ -194,7 +200,7 @@ def cmd_mc(a):
         if len(choices) > len(LETTERS):
             sys.exit(f"error: {a.data}:{i}: more than {len(LETTERS)} choices")
         ids = chat_ids(tok, mc_prompt(row["question"], choices))
-        x = torch.tensor([ids], dtype=torch.long)
+        x = torch.tensor([ids], dtype=torch.long, device=DEVICE)
         with torch.inference_mode():
             out = model.generate(input_ids=x, attention_mask=torch.ones_like(x), generation_config=gc)
         new = out[0, len(ids):].tolist()
@@ -500,6 +506,8 @@ def main():
         p.add_argument("--tokenizer", help="tokenizer dir (default: the model dir, or "
                        f"{DEFAULT_TOKENIZER} for gguf:)")
         p.add_argument("--threads", type=int, default=int(os.environ.get("GAUNTLET_THREADS", "2")))
+        p.add_argument("--device", default="cpu", help="cpu or cuda")
+        p.add_argument("--dtype", default="float32", choices=["float32", "bfloat16", "float16"])
 
     p = sp.add_parser("loss")
     common(p)
@@ -542,6 +550,8 @@ def main():
     p.set_defaults(fn=cmd_export)
 
     a = ap.parse_args()
+    global DEVICE, DTYPE
+    DEVICE, DTYPE = a.device, a.dtype
     a.fn(a)
 
 
