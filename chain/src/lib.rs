@@ -73,4 +73,6 @@ pub use commitment::{Commitment, CommitmentError, RepoPart};
 pub use error::ChainError;
 pub use local::{ClockMode, Genesis, LocalChain, SubnetParams, WeightsRecord};
 pub use submission::{CommitStatus, WeightsCommit, WeightsSubmission};
-pub use wallet::{Hotkey, Wallet, WalletError};
+pub use wallet::{
+    EnvPassword, Hotkey, NoPassword, PasswordSource, Wallet, WalletError, PASSWORD_ENV,
+};
