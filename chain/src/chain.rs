@@ -1,11 +1,12 @@
 //! The [`Chain`] trait every backend implements, and the plain data it returns.
 //!
-//! Kept small on purpose (the validator and the miner need only these six calls):
+//! Kept small on purpose (the validator and the miner need only these seven calls):
 //! administrative operations — creating subnets, registering, staking, stepping the
 //! clock — belong to the backends themselves.
 
 use gauntlet_constants::{Block, NetUid, Uid};
 
+use crate::submission::{CommitStatus, WeightsCommit, WeightsSubmission};
 use crate::wallet::Hotkey;
 use crate::ChainError;
 
@@ -36,13 +37,28 @@ pub trait Chain: Send + Sync {
 
     /// Sets `hotkey`'s weights: `u16` values, sorted by uid, with the version key
     /// `1000·major + 10·minor + patch` (REFERENCE §4, §7).
+    ///
+    /// Returns [`WeightsSubmission::Set`] when the weights are on chain now, or
+    /// [`WeightsSubmission::Committed`] on a subnet with commit–reveal, where the
+    /// chain applies them itself at the commit's drand round: follow such a
+    /// commit with [`Chain::commit_status`].
     async fn set_weights(
         &self,
         hotkey: &Hotkey,
         netuid: NetUid,
         weights: &[(Uid, u16)],
         version_key: u64,
-    ) -> Result<(), ChainError>;
+    ) -> Result<WeightsSubmission, ChainError>;
+
+    /// Where a commit `hotkey` (SS58) made with [`Chain::set_weights`] stands:
+    /// still pending, revealed (gone from the chain's pending commits and the
+    /// hotkey's weights on chain are the committed ones), or dropped.
+    async fn commit_status(
+        &self,
+        hotkey: &str,
+        netuid: NetUid,
+        commit: &WeightsCommit,
+    ) -> Result<CommitStatus, ChainError>;
 }
 
 /// One neuron of a subnet.

@@ -150,6 +150,13 @@ pub enum ChainError {
         /// The subnet.
         netuid: NetUid,
     },
+    /// The chain asks for something this client does not implement (a
+    /// commit–reveal version other than 4, a runtime without an entry it needs).
+    #[error("unsupported by this client: {what}")]
+    Unsupported {
+        /// What the chain asked for.
+        what: String,
+    },
     /// The chain refused an extrinsic for another reason (a dispatch error).
     #[error("the chain refused the call: {reason}")]
     Rejected {
@@ -239,6 +246,7 @@ impl ChainError {
             | ChainError::Clock { .. }
             | ChainError::CommitRevealEnabled { .. }
             | ChainError::Rejected { .. }
+            | ChainError::Unsupported { .. }
             | ChainError::Io { .. }
             | ChainError::Corrupt { .. }
             | ChainError::Decode { .. }

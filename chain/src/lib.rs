@@ -1,8 +1,10 @@
 //! Gauntlet chains: what miners commit, how validators' weights become emission,
 //! and the chains both talk to.
 //!
-//! - [`Chain`]: the six calls miners and validators make (block, block hash,
-//!   metagraph, commitments, commit, set weights), object safe for `Arc<dyn Chain>`.
+//! - [`Chain`]: the seven calls miners and validators make (block, block hash,
+//!   metagraph, commitments, commit, set weights and follow a weights commit),
+//!   object safe for `Arc<dyn Chain>`; [`WeightsSubmission`] says whether weights
+//!   were set or committed for the chain to reveal.
 //! - [`LocalChain`]: the embedded default — one SQLite file shared by any number of
 //!   processes, with a wall or manual block clock, subnets, registration, stake,
 //!   validator permits, rate-limited commitments and weights, and a Yuma epoch every
@@ -62,6 +64,7 @@ pub mod commitment;
 pub mod error;
 pub mod local;
 pub mod ss58;
+pub mod submission;
 pub mod wallet;
 pub mod yuma;
 
@@ -69,4 +72,7 @@ pub use chain::{Chain, CommitmentRecord, Metagraph, Neuron};
 pub use commitment::{Commitment, CommitmentError, RepoPart};
 pub use error::ChainError;
 pub use local::{ClockMode, Genesis, LocalChain, SubnetParams, WeightsRecord};
-pub use wallet::{Hotkey, Wallet, WalletError};
+pub use submission::{CommitStatus, WeightsCommit, WeightsSubmission};
+pub use wallet::{
+    EnvPassword, Hotkey, NoPassword, PasswordSource, Wallet, WalletError, PASSWORD_ENV,
+};

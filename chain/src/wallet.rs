@@ -4,11 +4,17 @@
 //! secret (the `secretSeed` of a Bittensor key file); a BIP-39 phrase becomes that
 //! seed exactly as Substrate and Bittensor do (PBKDF2-HMAC-SHA512 of the phrase's
 //! entropy, salt `"mnemonic"`, 2048 rounds, first 32 bytes). [`Wallet`] reads and
-//! writes the unencrypted key files under `~/.bittensor/wallets`.
+//! writes hotkey and coldkey files under `~/.bittensor/wallets` as
+//! `bittensor-wallet` does, in clear or password-encrypted ([`cipher`]), the
+//! password coming from a [`PasswordSource`] (the environment, a prompt).
 
+pub mod cipher;
+mod directory;
 mod keyfile;
+pub mod password;
 
-pub use keyfile::Wallet;
+pub use directory::Wallet;
+pub use password::{EnvPassword, NoPassword, PasswordSource, PASSWORD_ENV};
 
 use std::fmt;
 use std::path::PathBuf;
@@ -56,12 +62,26 @@ pub enum WalletError {
         #[source]
         source: std::io::Error,
     },
-    /// The key file is encrypted (Bittensor's NaCl, Ansible vault or legacy format),
-    /// which this crate does not decrypt; hotkeys are normally stored in clear.
-    #[error("key file {path} is encrypted; only unencrypted hotkey files are supported")]
+    /// The key file is encrypted and no password was given for it.
+    #[error(
+        "key file {path} is encrypted and no password was given (set {} or answer the prompt)",
+        password::PASSWORD_ENV
+    )]
     Encrypted {
         /// The file.
         path: PathBuf,
+    },
+    /// The password given does not open the key file.
+    #[error("wrong password for key file {path}")]
+    WrongPassword {
+        /// The file.
+        path: PathBuf,
+    },
+    /// A password could not be obtained (an unreadable variable, no terminal).
+    #[error("password: {reason}")]
+    Password {
+        /// Why (never the password itself).
+        reason: String,
     },
     /// The key file is not the expected JSON.
     #[error("key file {path} is not valid key JSON: {reason}")]

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use anyhow::{Context, Result};
 use clap::ValueEnum;
 use gauntlet_chain::local::{Genesis, LocalChain};
-use gauntlet_chain::{Chain, Hotkey, Wallet};
+use gauntlet_chain::{Chain, EnvPassword, Hotkey, Wallet, WalletError};
 use gauntlet_constants::NetUid;
 use gauntlet_hub::{HfHub, LocalHub, ModelStore};
 
@@ -161,15 +161,38 @@ impl WalletArgs {
         })
     }
 
-    /// Loads the hotkey.
+    /// Loads the hotkey; an encrypted one is opened with the password from the
+    /// environment (`GAUNTLET_WALLET_PASSWORD`, or bittensor-wallet's `BT_PW_…`)
+    /// or, on a terminal, from a prompt.
     pub fn load(&self) -> Result<Hotkey> {
-        Wallet::load(&self.dir(), &self.wallet, &self.hotkey).with_context(|| {
-            format!(
-                "loading hotkey {}/{} from {}",
-                self.wallet,
-                self.hotkey,
-                self.dir().display()
-            )
-        })
+        Wallet::load_with(&self.dir(), &self.wallet, &self.hotkey, &prompt_password).with_context(
+            || {
+                format!(
+                    "loading hotkey {}/{} from {}",
+                    self.wallet,
+                    self.hotkey,
+                    self.dir().display()
+                )
+            },
+        )
     }
+}
+
+/// The password of the key file at `path`: from the environment, else asked on
+/// the terminal (never echoed, never logged).
+fn prompt_password(path: &std::path::Path) -> Result<zeroize::Zeroizing<String>, WalletError> {
+    if let Some(password) = EnvPassword::lookup(path)? {
+        return Ok(password);
+    }
+    use std::io::IsTerminal;
+    if !std::io::stdin().is_terminal() {
+        return Err(WalletError::Encrypted {
+            path: path.to_path_buf(),
+        });
+    }
+    rpassword::prompt_password(format!("Password for {}: ", path.display()))
+        .map(zeroize::Zeroizing::new)
+        .map_err(|e| WalletError::Password {
+            reason: e.to_string(),
+        })
 }

@@ -17,7 +17,7 @@ use super::{print_json, RuntimeArgs};
 pub enum Command {
     /// Run validator rounds: evaluate the committed models, set weights.
     Run(Box<RunArgs>),
-    /// Show the validator's state: models, verdicts, weight history.
+    /// Show the validator's state: models, verdicts, weight history, weights commits.
     Status(StatusArgs),
 }
 
@@ -66,7 +66,7 @@ pub struct StatusArgs {
     /// The validator's state file (default `$GAUNTLET_HOME/validator.sqlite`).
     #[arg(long)]
     state: Option<PathBuf>,
-    /// Weight sets shown.
+    /// Weight sets (and weights commits) shown.
     #[arg(long, default_value_t = 5)]
     history: usize,
     /// Print as JSON on stdout.
@@ -150,6 +150,7 @@ fn status(args: StatusArgs) -> Result<()> {
         emas.push(state.ema(*id)?);
     }
     let history = state.weights_history(args.history)?;
+    let commits = state.commits(args.history)?;
     if args.json {
         let history: Vec<_> = history
             .iter()
@@ -171,6 +172,7 @@ fn status(args: StatusArgs) -> Result<()> {
             .collect();
         return print_json(&serde_json::json!({
             "models": models, "leaderboards": leaderboards, "weights": history,
+            "commits": commits,
         }));
     }
     for ((id, sync, summary), ema) in rounds.iter().zip(&emas) {
@@ -233,6 +235,19 @@ fn status(args: StatusArgs) -> Result<()> {
             .map(|(u, f, _)| format!("{u}:{f:.3}"))
             .collect();
         println!("block {}: {} ({})", h.block.0, w.join(" "), h.outcome);
+    }
+    for c in &commits {
+        let w: Vec<String> = c.commit.pairs().map(|(u, v)| format!("{u}:{v}")).collect();
+        let checked = c
+            .checked_block
+            .map_or(String::new(), |b| format!(", checked at block {}", b.0));
+        println!(
+            "commit at block {} for drand round {}: {} ({}{checked})",
+            c.commit.block.0,
+            c.commit.reveal_round,
+            w.join(" "),
+            c.status.as_str()
+        );
     }
     Ok(())
 }

@@ -3,7 +3,8 @@
 //! transient/permanent verdict).
 
 use std::future::Future;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+use std::time::SystemTime;
 
 use subxt::backend::{BlockRef, LegacyBackend};
 use subxt::client::OnlineClientAtBlock;
@@ -11,7 +12,6 @@ use subxt::config::RpcConfigFor;
 use subxt::rpcs::{LegacyRpcMethods, RpcClient};
 use subxt::{OnlineClient, SubstrateConfig};
 
-use crate::reveal::PendingReveal;
 use crate::transport::{self, AttemptLog, Fault, ObservedClient};
 use crate::{metadata, SubtensorError, SubtensorOptions};
 
@@ -69,7 +69,8 @@ pub struct SubtensorChain {
     /// Shared across reconnections, so live metadata is downloaded once per runtime.
     config: SubstrateConfig,
     connection: tokio::sync::Mutex<Option<Connection>>,
-    pub(crate) pending: Mutex<Vec<PendingReveal>>,
+    /// Wall-clock time, for the drand round of a commit (replaceable in tests).
+    clock: Arc<dyn Fn() -> SystemTime + Send + Sync>,
 }
 
 impl std::fmt::Debug for SubtensorChain {
@@ -91,7 +92,7 @@ impl SubtensorChain {
             options,
             config: SubstrateConfig::new(),
             connection: tokio::sync::Mutex::new(None),
-            pending: Mutex::new(Vec::new()),
+            clock: Arc::new(SystemTime::now),
         };
         chain
             .run("connect", |conn| async move {
@@ -103,6 +104,19 @@ impl SubtensorChain {
             })
             .await?;
         Ok(chain)
+    }
+
+    /// Replaces the wall clock that the drand round of a weights commit is
+    /// computed from (the system clock by default): for tests and replays, which
+    /// need a commit to a round whose published signature they hold.
+    pub fn with_clock(mut self, clock: impl Fn() -> SystemTime + Send + Sync + 'static) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+
+    /// The time now, by this chain's clock.
+    pub(crate) fn now(&self) -> SystemTime {
+        (self.clock)()
     }
 
     /// The endpoint this chain talks to.

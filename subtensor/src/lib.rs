@@ -12,7 +12,8 @@
 //! | `metagraph` | `SubtensorModule.{SubnetworkN, Keys, TotalHotkeyAlpha, ValidatorPermit, LastUpdate, Incentive, Dividends, Emission}` |
 //! | `commitments` | `Commitments.CommitmentOf(netuid, *)`, `info.fields[0]` as `Data::RawN` UTF-8 |
 //! | `commit` | `Commitments.set_commitment` with `Data::RawN` |
-//! | `set_weights` | `SubtensorModule.set_weights`, or `commit_weights` + [`SubtensorChain::reveal_pending`] when `CommitRevealWeightsEnabled` |
+//! | `set_weights` | `SubtensorModule.set_weights`, or `commit_timelocked_weights` (commit–reveal v4) when `CommitRevealWeightsEnabled` |
+//! | `commit_status` | `SubtensorModule.TimelockedWeightCommits(netuid, *)`, `Uids`, `Weights` |
 //!
 //! Every operation runs in attempts bounded by [`SubtensorOptions`]' timeouts;
 //! transient failures (timeouts, dropped connections, a busy node) are retried with
@@ -22,10 +23,14 @@
 //! `VersionKeyTooLow`); a transaction that fails in its block comes back as the
 //! runtime's error. Transactions are signed with [`Hotkey::keypair`].
 //!
-//! Limits: the drand-timelocked commit–reveal (`commit_timelocked_weights`) that
-//! the Python SDK now uses is not implemented; on commit–reveal subnets this crate
-//! uses the hash-based `commit_weights`/`reveal_weights` pair, and remembers the
-//! salts in memory only.
+//! Weights follow the subnet's hyperparameters ([`SubtensorChain::hyperparameters`]):
+//! plain `set_weights` where commit–reveal is off; where it is on, the payload
+//! is encrypted to a drand quicknet round ([`timelock`]) computed from the
+//! subnet's epoch schedule and reveal period as the Python SDK computes it
+//! ([`schedule`]), and the chain decrypts and applies it itself at that round.
+//! Nothing is kept in memory: the caller records the returned
+//! [`WeightsCommit`](gauntlet_chain::WeightsCommit) and follows it with
+//! `commit_status`.
 //!
 //! [`finney_metadata`] is Bittensor's finney metadata shipped with the crate, for
 //! building and checking calls and storage keys offline:
@@ -47,20 +52,28 @@
 
 pub mod calls;
 mod client;
+mod commit;
 mod error;
+mod hyperparams;
 mod metadata;
 mod options;
 mod reads;
-mod reveal;
+pub mod schedule;
 mod storage;
+pub mod timelock;
 mod transport;
 mod writes;
 
-use gauntlet_chain::{Chain, ChainError, CommitmentRecord, Hotkey, Metagraph};
+use gauntlet_chain::{
+    Chain, ChainError, CommitStatus, CommitmentRecord, Hotkey, Metagraph, WeightsCommit,
+    WeightsSubmission,
+};
 use gauntlet_constants::{Block, NetUid, Uid};
 
 pub use client::SubtensorChain;
+pub use commit::COMMIT_REVEAL_VERSION;
 pub use error::SubtensorError;
+pub use hyperparams::Hyperparameters;
 pub use metadata::{check_metadata, finney_metadata, offline_client, FINNEY_METADATA};
 pub use options::SubtensorOptions;
 
@@ -134,9 +147,33 @@ impl Chain for SubtensorChain {
         netuid: NetUid,
         weights: &[(Uid, u16)],
         version_key: u64,
-    ) -> Result<(), ChainError> {
+    ) -> Result<WeightsSubmission, ChainError> {
         self.set_weights_impl(hotkey, netuid, weights, version_key)
             .await
             .map_err(|e| e.into_chain_error(self.endpoint()))
+    }
+
+    async fn commit_status(
+        &self,
+        hotkey: &str,
+        netuid: NetUid,
+        commit: &WeightsCommit,
+    ) -> Result<CommitStatus, ChainError> {
+        self.commit_status_impl(hotkey, netuid, commit)
+            .await
+            .map_err(|e| e.into_chain_error(self.endpoint()))
+    }
+}
+
+impl SubtensorChain {
+    /// The subnet's hyperparameters that decide how weights are set, at the
+    /// best block.
+    pub async fn hyperparameters(&self, netuid: NetUid) -> Result<Hyperparameters, ChainError> {
+        self.run("hyperparameters", |conn| async move {
+            let (at, _) = conn.at_best().await?;
+            hyperparams::read(&at, "hyperparameters", netuid.0).await
+        })
+        .await
+        .map_err(|e| e.into_chain_error(self.endpoint()))
     }
 }

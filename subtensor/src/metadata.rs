@@ -60,8 +60,7 @@ pub fn check_metadata(metadata: &ArcMetadata) -> Result<(), SubtensorError> {
     let account = [0u8; 32];
     let sample_calls = [
         calls::set_weights(1, &[0, 1], &[65535, 1], 1),
-        calls::commit_weights(1, [0; 32]),
-        calls::reveal_weights(1, &[0], &[65535], &[1, 2], 1),
+        calls::commit_timelocked_weights(1, &[0; 300], 1_000, 4),
         calls::set_commitment(1, &[b'x'; 60])?,
         calls::set_commitment(1, &[b'x'; calls::MAX_RAW_COMMITMENT_BYTES])?,
     ];

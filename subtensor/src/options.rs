@@ -27,11 +27,14 @@ pub struct SubtensorOptions {
     /// `ExtrinsicFailed` event becomes [`SubtensorError::Refused`](crate::SubtensorError::Refused));
     /// if false, return once the pool accepted it.
     pub wait_for_inclusion: bool,
+    /// How long a block takes (12 s on finney; fast-block test chains use
+    /// 250 ms): turns the blocks until a commit's reveal into a drand round.
+    pub block_time: Duration,
 }
 
 impl Default for SubtensorOptions {
     /// 10 s to connect, 30 s per request, 120 s per attempt (blocks are 12 s), 3
-    /// retries from 1 s backing off to 16 s, waiting for inclusion.
+    /// retries from 1 s backing off to 16 s, waiting for inclusion, 12 s blocks.
     fn default() -> Self {
         SubtensorOptions {
             connect_timeout: Duration::from_secs(10),
@@ -41,6 +44,7 @@ impl Default for SubtensorOptions {
             backoff_initial: Duration::from_secs(1),
             backoff_max: Duration::from_secs(16),
             wait_for_inclusion: true,
+            block_time: Duration::from_secs(gauntlet_constants::BLOCK_TIME_SECS),
         }
     }
 }

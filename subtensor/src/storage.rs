@@ -15,8 +15,8 @@ use crate::calls::{COMMITMENTS, SUBTENSOR_MODULE};
 
 type Addr<K, V> = DynamicAddress<K, V>;
 type Account = [u8; 32];
-/// One entry of `WeightCommits`: `(hash, commit_block, first_reveal_block, last_reveal_block)`.
-pub(crate) type WeightCommit = (Account, u64, u64, u64);
+/// One pending timelocked commit: `(hotkey, commit_block, encrypted commit, reveal_round)`.
+pub(crate) type TimelockedCommit = (Account, u64, Vec<u8>, u64);
 
 /// `SubtensorModule.SubnetworkN(netuid) → u16`: the number of uids in use.
 pub(crate) fn subnetwork_n() -> Addr<(u16,), u16> {
@@ -93,9 +93,45 @@ pub(crate) fn commit_reveal_enabled() -> Addr<(u16,), bool> {
     subxt::dynamic::storage(SUBTENSOR_MODULE, "CommitRevealWeightsEnabled")
 }
 
-/// `WeightCommits(netuid, hotkey) → [(hash, commit_block, first_reveal_block, last_reveal_block)]`.
-pub(crate) fn weight_commits() -> Addr<(u16, Account), Vec<WeightCommit>> {
-    subxt::dynamic::storage(SUBTENSOR_MODULE, "WeightCommits")
+/// `Tempo(netuid) → u16`: blocks between the subnet's epochs.
+pub(crate) fn tempo() -> Addr<(u16,), u16> {
+    subxt::dynamic::storage(SUBTENSOR_MODULE, "Tempo")
+}
+
+/// `RevealPeriodEpochs(netuid) → u64`: epochs between a commit and its reveal.
+pub(crate) fn reveal_period_epochs() -> Addr<(u16,), u64> {
+    subnet_u64("RevealPeriodEpochs")
+}
+
+/// `CommitRevealWeightsVersion → u16`: the commit–reveal version commits must name.
+pub(crate) fn commit_reveal_version() -> Addr<(), u16> {
+    subxt::dynamic::storage(SUBTENSOR_MODULE, "CommitRevealWeightsVersion")
+}
+
+/// `BlocksSinceLastStep(netuid) → u64`.
+pub(crate) fn blocks_since_last_step() -> Addr<(u16,), u64> {
+    subnet_u64("BlocksSinceLastStep")
+}
+
+/// The entries of the stateful epoch schedule of newer runtimes:
+/// `LastEpochBlock`, `PendingEpochAt`, `SubnetEpochIndex` (netuid → u64).
+pub(crate) const STATEFUL_EPOCH_ENTRIES: [&str; 3] =
+    ["LastEpochBlock", "PendingEpochAt", "SubnetEpochIndex"];
+
+/// `SubtensorModule.<name>(netuid) → u64`, for entries only some runtimes have.
+pub(crate) fn optional_subnet_u64(name: &str) -> Addr<(u16,), u64> {
+    subnet_u64(name)
+}
+
+/// `TimelockedWeightCommits(netuid, epoch) → [(hotkey, commit_block, commit, reveal_round)]`:
+/// commits waiting for their reveal, keyed by the epoch they were made in.
+pub(crate) fn timelocked_weight_commits() -> Addr<(u16, u64), Vec<TimelockedCommit>> {
+    subxt::dynamic::storage(SUBTENSOR_MODULE, "TimelockedWeightCommits")
+}
+
+/// `Weights(netuid, uid) → [(uid, weight)]`: the weights a neuron has set.
+pub(crate) fn weights() -> Addr<(u16, u16), Vec<(u16, u16)>> {
+    subxt::dynamic::storage(SUBTENSOR_MODULE, "Weights")
 }
 
 /// `Commitments.CommitmentOf(netuid, hotkey) → Registration { deposit, block, info }`,
@@ -142,7 +178,12 @@ pub(crate) fn check_keys(
     check!(weights_set_rate_limit(), (1,));
     check!(weights_version_key(), (1,));
     check!(commit_reveal_enabled(), (1,));
-    check!(weight_commits(), (1, *account));
+    check!(tempo(), (1,));
+    check!(reveal_period_epochs(), (1,));
+    check!(commit_reveal_version(), ());
+    check!(blocks_since_last_step(), (1,));
+    check!(timelocked_weight_commits(), (1, 0));
+    check!(weights(), (1, 0));
     check!(commitment_of(), (1, *account));
     Ok(())
 }

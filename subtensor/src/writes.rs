@@ -1,20 +1,15 @@
 //! Sending transactions: signing with the hotkey, submitting, waiting for the block
 //! and reading the outcome; and the two writes Gauntlet makes, commitments and
-//! weights (plain, or hash-committed and revealed later when the subnet uses
-//! commit–reveal).
+//! weights (plain `set_weights`, or a timelocked commit the chain reveals itself
+//! when the subnet uses commit–reveal, see [`crate::commit`]).
 //!
-//! Before sending, the cheap refusals are checked from storage (not registered,
-//! rate limited, version key too low) so they come back as typed
-//! [`ChainError`]s instead of opaque pool errors.
-//!
-//! Not implemented: the drand-timelocked commit (`commit_timelocked_weights`) the
-//! Python SDK now uses; on a subnet with commit–reveal this crate commits a
-//! BlakeTwo256 hash (`commit_weights`) and reveals it with `reveal_weights`, see
-//! [`SubtensorChain::reveal_pending`].
+//! Before sending, the subnet's hyperparameters are read and the cheap refusals
+//! checked from storage (not registered, rate limited, version key too low) so
+//! they come back as typed [`ChainError`]s instead of opaque pool errors.
 
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
-use gauntlet_chain::{ChainError, Hotkey};
+use gauntlet_chain::{ChainError, CommitStatus, Hotkey, WeightsCommit, WeightsSubmission};
 use gauntlet_constants::{Block, NetUid, Uid};
 use subxt::client::OnlineClientAtBlock;
 use subxt::error::{DispatchError, ExtrinsicError, TransactionEventsError, TransactionStatusError};
@@ -23,18 +18,25 @@ use subxt::SubstrateConfig;
 
 use crate::calls::{self, Call};
 use crate::client::{node, Connection};
+use crate::hyperparams::{self, Hyperparameters};
 use crate::reads::{self, uid_of};
-use crate::reveal::{self, PendingReveal};
-use crate::{storage, SubtensorChain, SubtensorError};
+use crate::{commit, storage, SubtensorChain, SubtensorError};
 
 type At = OnlineClientAtBlock<SubstrateConfig>;
 
 /// What an attempt of `set_weights` sent: the block it signed at and, on a
-/// commit–reveal subnet, the commit to remember.
+/// commit–reveal subnet, the commit.
 #[derive(Clone)]
 struct Sent {
     block: u64,
-    pending: Option<PendingReveal>,
+    commit: Option<WeightsCommit>,
+}
+
+impl Sent {
+    fn submission(self) -> WeightsSubmission {
+        self.commit
+            .map_or(WeightsSubmission::Set, WeightsSubmission::Committed)
+    }
 }
 
 /// Locks a mutex, recovering the data if a panicking holder poisoned it (the
@@ -227,7 +229,7 @@ impl SubtensorChain {
         netuid: NetUid,
         weights: &[(Uid, u16)],
         version_key: u64,
-    ) -> Result<(), SubtensorError> {
+    ) -> Result<WeightsSubmission, SubtensorError> {
         const OP: &str = "set_weights";
         let mut sorted: Vec<(u16, u16)> = weights.iter().map(|&(uid, w)| (uid.0, w)).collect();
         sorted.sort_unstable();
@@ -251,61 +253,72 @@ impl SubtensorChain {
                 let previous = lock(sent).clone();
                 if let Some(previous) = previous {
                     if self.landed(&at, sender, &previous).await? {
-                        if let Some(pending) = previous.pending {
-                            self.remember(pending);
-                        }
-                        return Ok(());
+                        return Ok(previous.submission());
                     }
                 }
-                self.check_weights(&at, block, sender, version_key).await?;
-                if !reads::fetch_value(&at, OP, storage::commit_reveal_enabled(), (netuid.0,))
-                    .await?
-                {
+                let params = hyperparams::read(&at, OP, netuid.0).await?;
+                self.check_weights(&at, block, sender, version_key, &params)
+                    .await?;
+                if !params.commit_reveal {
                     *lock(sent) = Some(Sent {
                         block,
-                        pending: None,
+                        commit: None,
                     });
                     let call = calls::set_weights(netuid.0, uids, values, version_key);
-                    return self.submit(&at, sender, &call).await;
+                    self.submit(&at, sender, &call).await?;
+                    return Ok(WeightsSubmission::Set);
                 }
-                let salt = reveal::random_salt()
-                    .map_err(|e| node(OP, format!("no randomness for the salt: {e}")))?;
-                let hash = calls::weights_commit_hash(
-                    &hotkey.public_key(),
-                    netuid.0,
-                    uids,
-                    values,
-                    &salt,
-                    version_key,
-                );
-                let pending = PendingReveal {
-                    hotkey: hotkey.clone(),
-                    netuid: netuid.0,
-                    uids: uids.clone(),
-                    values: values.clone(),
-                    salt,
-                    version_key,
-                    hash,
-                };
-                *lock(sent) = Some(Sent {
+                let cx = commit::Context {
+                    at: &at,
                     block,
-                    pending: Some(pending.clone()),
-                });
-                self.submit(&at, sender, &calls::commit_weights(netuid.0, hash))
-                    .await?;
-                self.remember(pending);
-                tracing::info!(
-                    netuid = netuid.0,
-                    "weights committed; reveal them with reveal_pending()"
-                );
-                Ok(())
+                    netuid: netuid.0,
+                    hotkey: hotkey.public_key(),
+                    params: &params,
+                    now: self.now(),
+                    block_secs: self.options().block_time.as_secs_f64(),
+                };
+                let prepared = commit::prepare(&cx, uids, values, version_key).await?;
+                let attempt = Sent {
+                    block,
+                    commit: Some(prepared.commit),
+                };
+                *lock(sent) = Some(attempt.clone());
+                self.submit(&at, sender, &prepared.call).await?;
+                if let Some(c) = &attempt.commit {
+                    tracing::info!(
+                        netuid = netuid.0,
+                        reveal_round = c.reveal_round,
+                        "weights committed; the chain reveals them at their drand round"
+                    );
+                }
+                Ok(attempt.submission())
             }
         })
         .await
     }
 
+    pub(crate) async fn commit_status_impl(
+        &self,
+        hotkey: &str,
+        netuid: NetUid,
+        weights_commit: &WeightsCommit,
+    ) -> Result<CommitStatus, SubtensorError> {
+        let account = gauntlet_chain::ss58::decode(hotkey).map_err(|e| {
+            SubtensorError::Chain(ChainError::InvalidAddress {
+                address: hotkey.to_owned(),
+                reason: e.to_string(),
+            })
+        })?;
+        self.run("commit_status", |conn: Connection| async move {
+            let (at, _) = conn.at_best().await?;
+            commit::status(&at, netuid.0, account, weights_commit).await
+        })
+        .await
+    }
+
     /// Whether weights an earlier attempt sent at `sent.block` made it on chain:
-    /// the hash is among the hotkey's commits, or its last update is that recent.
+    /// its commit is pending (or already revealed), or the hotkey's last update
+    /// is that recent.
     async fn landed(
         &self,
         at: &At,
@@ -314,12 +327,8 @@ impl SubtensorChain {
     ) -> Result<bool, SubtensorError> {
         const OP: &str = "set_weights";
         let (netuid, account) = (sender.netuid, sender.hotkey.public_key());
-        if let Some(pending) = &sent.pending {
-            let commits =
-                reads::try_fetch_value(at, OP, storage::weight_commits(), (netuid, account))
-                    .await?
-                    .unwrap_or_default();
-            return Ok(commits.iter().any(|c| c.0 == pending.hash));
+        if let Some(c) = &sent.commit {
+            return Ok(commit::status(at, netuid, account, c).await? != CommitStatus::Dropped);
         }
         let Some(uid) = uid_of(at, OP, netuid, account).await? else {
             return Ok(false);
@@ -330,21 +339,22 @@ impl SubtensorChain {
             .is_some_and(|&last| last >= sent.block))
     }
 
-    /// The refusals of `set_weights`/`commit_weights` that storage shows in advance.
+    /// The refusals of `set_weights`/`commit_timelocked_weights` that storage
+    /// shows in advance.
     async fn check_weights(
         &self,
         at: &At,
         block: u64,
         sender: &Sender<'_>,
         version_key: u64,
+        params: &Hyperparameters,
     ) -> Result<(), SubtensorError> {
         const OP: &str = "set_weights";
         let netuid = sender.netuid;
         let Some(uid) = uid_of(at, OP, netuid, sender.hotkey.public_key()).await? else {
             return Err(sender.not_registered());
         };
-        let required =
-            reads::fetch_value(at, OP, storage::weights_version_key(), (netuid,)).await?;
+        let required = params.weights_version_key;
         if required != 0 && version_key < required {
             return Err(SubtensorError::Chain(ChainError::VersionKeyTooLow {
                 given: version_key,
@@ -353,8 +363,7 @@ impl SubtensorChain {
         }
         let last_update = reads::fetch_value(at, OP, storage::last_update(), (netuid,)).await?;
         let last = last_update.get(usize::from(uid)).copied().unwrap_or(0);
-        let limit =
-            reads::fetch_value(at, OP, storage::weights_set_rate_limit(), (netuid,)).await?;
+        let limit = params.weights_rate_limit;
         if last != 0 && block.saturating_sub(last) < limit {
             return Err(SubtensorError::Chain(ChainError::RateLimited {
                 last: Block(last),

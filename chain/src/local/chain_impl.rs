@@ -4,7 +4,10 @@
 use gauntlet_constants::{Block, NetUid, Uid};
 
 use super::LocalChain;
-use crate::{Chain, ChainError, CommitmentRecord, Hotkey, Metagraph};
+use crate::{
+    Chain, ChainError, CommitStatus, CommitmentRecord, Hotkey, Metagraph, WeightsCommit,
+    WeightsSubmission,
+};
 
 impl LocalChain {
     /// Runs `op` on a clone of this handle off the async executor.
@@ -57,10 +60,34 @@ impl Chain for LocalChain {
         netuid: NetUid,
         weights: &[(Uid, u16)],
         version_key: u64,
-    ) -> Result<(), ChainError> {
+    ) -> Result<WeightsSubmission, ChainError> {
         let signer = hotkey.ss58();
         let (uids, values): (Vec<Uid>, Vec<u16>) = weights.iter().copied().unzip();
         self.blocking(move |c| c.set_weights_as(&signer, netuid, &uids, &values, version_key))
-            .await
+            .await?;
+        Ok(WeightsSubmission::Set)
+    }
+
+    /// The local chain sets weights directly and never holds a commit: one is
+    /// [`CommitStatus::Revealed`] when the hotkey's last weights, set at or after
+    /// the commit's block, are the committed ones, and dropped otherwise.
+    async fn commit_status(
+        &self,
+        hotkey: &str,
+        netuid: NetUid,
+        commit: &WeightsCommit,
+    ) -> Result<CommitStatus, ChainError> {
+        let hotkey = hotkey.to_owned();
+        let history = self
+            .blocking(move |c| c.weights_history(netuid, &hotkey))
+            .await?;
+        let applied = history.last().is_some_and(|last| {
+            last.block >= commit.block.0 && last.weights.iter().copied().eq(commit.pairs())
+        });
+        Ok(if applied {
+            CommitStatus::Revealed
+        } else {
+            CommitStatus::Dropped
+        })
     }
 }

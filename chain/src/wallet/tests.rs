@@ -3,6 +3,7 @@
 use super::*;
 use std::fs;
 use std::path::Path;
+use zeroize::Zeroizing;
 
 const ALICE_SEED: &str = "0xe5be9a5092b81bca64be81d212e7f2f9eba183bb7a90954f7b76361f6edb5c0a";
 const ALICE_SS58: &str = "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY";
@@ -215,4 +216,90 @@ fn names_cannot_escape_the_wallet_root() {
             "{wallet:?}/{hotkey:?}"
         );
     }
+}
+
+const PASSWORD: &str = "correct horse battery staple";
+
+fn given(password: &'static str) -> impl Fn(&Path) -> Result<Zeroizing<String>, WalletError> {
+    move |_: &Path| Ok(Zeroizing::new(password.to_owned()))
+}
+
+#[test]
+fn encrypted_keys_round_trip_and_refuse_wrong_or_missing_passwords() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    let (key, _) = Hotkey::generate();
+    let path = Wallet::save_with(root, "w", "h", &key, None, Some(PASSWORD), false).expect("save");
+    let bytes = fs::read(&path).expect("read");
+    assert_eq!(cipher::detect(&bytes), cipher::Encryption::Nacl);
+    // Nothing secret or identifying is in clear.
+    let text = String::from_utf8_lossy(&bytes);
+    assert!(!text.contains(&key.ss58()) && !text.contains(&hex::encode(key.seed())));
+    // The public twin is in clear.
+    let public = read_json(&root.join("w/hotkeys/hpub.txt"));
+    assert_eq!(public["ss58Address"], key.ss58());
+    assert!(public.get("secretSeed").is_none() && public.get("privateKey").is_none());
+
+    assert_eq!(
+        Wallet::load_with(root, "w", "h", &given(PASSWORD)).expect("load"),
+        key
+    );
+    assert!(matches!(
+        Wallet::load_with(root, "w", "h", &given("wrong")),
+        Err(WalletError::WrongPassword { .. })
+    ));
+    assert!(matches!(
+        Wallet::load(root, "w", "h"),
+        Err(WalletError::Encrypted { .. })
+    ));
+}
+
+#[test]
+fn coldkeys_are_created_encrypted_with_a_public_address_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    let (key, phrase) =
+        Wallet::create_coldkey(root, "cold", Some(PASSWORD), false).expect("create");
+    assert_eq!(Hotkey::from_phrase(&phrase).expect("phrase"), key);
+    assert_eq!(
+        Wallet::coldkey_address(root, "cold").expect("address"),
+        key.ss58()
+    );
+    let loaded = Wallet::load_coldkey(root, "cold", &given(PASSWORD)).expect("load");
+    assert_eq!(loaded, key);
+    assert!(matches!(
+        Wallet::create_coldkey(root, "cold", None, false),
+        Err(WalletError::AlreadyExists { .. })
+    ));
+    // In clear when no password is given.
+    let (clear, _) = Wallet::create_coldkey(root, "cold", None, true).expect("overwrite");
+    assert_eq!(
+        Wallet::load_coldkey(root, "cold", &NoPassword).expect("load"),
+        clear
+    );
+}
+
+#[test]
+fn ansible_vault_files_are_read_and_fernet_ones_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    let json = format!(r#"{{"secretSeed": "{ALICE_SEED}", "ss58Address": "{ALICE_SS58}"}}"#);
+    let vault = ansible_vault::encrypt_vault(json.as_bytes(), PASSWORD).expect("vault");
+    fs::create_dir_all(root.join("v")).expect("mkdir");
+    fs::write(root.join("v/coldkey"), vault).expect("write");
+    let key = Wallet::load_coldkey(root, "v", &given(PASSWORD)).expect("load");
+    assert_eq!(key.ss58(), ALICE_SS58);
+    assert!(matches!(
+        Wallet::load_coldkey(root, "v", &given("nope")),
+        Err(WalletError::WrongPassword { .. })
+    ));
+
+    fs::write(root.join("v/coldkey"), b"gAAAAABfernet").expect("write");
+    let err = Wallet::load_coldkey(root, "v", &given(PASSWORD)).expect_err("Fernet refused");
+    assert!(err.to_string().contains("Fernet"), "{err}");
+    fs::write(root.join("v/coldkey"), b"$NACLshort").expect("write");
+    assert!(matches!(
+        Wallet::load_coldkey(root, "v", &given(PASSWORD)),
+        Err(WalletError::Malformed { .. })
+    ));
 }

@@ -2,7 +2,10 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use gauntlet_chain::{Chain, ChainError, ClockMode, Genesis, LocalChain, SubnetParams};
+use gauntlet_chain::{
+    Chain, ChainError, ClockMode, CommitStatus, Genesis, LocalChain, SubnetParams, WeightsCommit,
+    WeightsSubmission,
+};
 use gauntlet_constants::{Block, NetUid, Uid};
 
 use crate::{hotkey, manual_chain, NET};
@@ -324,4 +327,40 @@ fn files_that_are_not_chains_are_refused_cleanly() {
     let err = LocalChain::open(&newer).expect_err("newer schema");
     assert!(matches!(err, ChainError::Corrupt { .. }), "{err:?}");
     assert!(err.to_string().contains("99"), "{err}");
+}
+
+#[tokio::test]
+async fn weights_are_set_directly_and_a_commit_reads_as_revealed_only_when_applied() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let chain = manual_chain(dir.path(), &SubnetParams::default());
+    let (validator, miner) = (hotkey(2, 0), hotkey(2, 1));
+    chain.register(NET, &validator.ss58()).expect("register");
+    chain.register(NET, &miner.ss58()).expect("register");
+    chain
+        .add_stake(NET, &validator.ss58(), 5_000)
+        .expect("stake");
+    chain.advance(5).expect("advance");
+    let submitted = chain
+        .set_weights(&validator, NET, &[(Uid(1), 65535)], 0)
+        .await
+        .expect("weights");
+    assert_eq!(submitted, WeightsSubmission::Set);
+
+    let commit = |values: Vec<u16>, block: u64| WeightsCommit {
+        uids: vec![1],
+        values,
+        version_key: 0,
+        reveal_round: 1,
+        commit_reveal_version: 4,
+        block: Block(block),
+        blob_hash: [0; 32],
+    };
+    let status = |c: WeightsCommit| {
+        let (chain, hotkey) = (&chain, validator.ss58());
+        async move { chain.commit_status(&hotkey, NET, &c).await.expect("status") }
+    };
+    assert_eq!(status(commit(vec![65535], 5)).await, CommitStatus::Revealed);
+    // Other weights, or weights set before the commit was made, are not its reveal.
+    assert_eq!(status(commit(vec![7], 5)).await, CommitStatus::Dropped);
+    assert_eq!(status(commit(vec![65535], 6)).await, CommitStatus::Dropped);
 }

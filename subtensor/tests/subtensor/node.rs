@@ -1,14 +1,19 @@
 //! End to end against the loopback node: reads decoded from storage the test
 //! SCALE-encodes as the chain does, transactions signed, submitted, captured and
-//! decoded, refusals, commit–reveal, and a stalled or vanished node.
+//! decoded, refusals, commit–reveal v4 (timelocked commits and their status), and
+//! a stalled or vanished node.
 
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use gauntlet_chain::{ss58, Chain, ChainError, Hotkey};
+use gauntlet_chain::{
+    ss58, Chain, ChainError, CommitStatus, Hotkey, WeightsCommit, WeightsSubmission,
+};
 use gauntlet_constants::{Block, NetUid, Uid};
-use gauntlet_subtensor::{calls, SubtensorChain, SubtensorError, SubtensorOptions};
+use gauntlet_subtensor::schedule::EpochState;
+use gauntlet_subtensor::timelock::{self, WeightsPayload, QUICKNET_GENESIS_SECS};
+use gauntlet_subtensor::{Hyperparameters, SubtensorChain, SubtensorError, SubtensorOptions};
 use subxt::dynamic::{storage, Value};
-use subxt::ext::codec::Encode;
+use subxt::ext::codec::{Decode, Encode};
 use subxt::ext::frame_decode::extrinsics::decode_extrinsic;
 
 use crate::double::{block_hash, Double, Outcome};
@@ -82,6 +87,13 @@ fn populate(double: &Double) {
     vec_entry("WeightsSetRateLimit", 100u64.encode());
     vec_entry("WeightsVersionKey", 4_000u64.encode());
     vec_entry("CommitRevealWeightsEnabled", false.encode());
+    vec_entry("Tempo", 360u16.encode());
+    vec_entry("RevealPeriodEpochs", 1u64.encode());
+    s.put(
+        storage::<(), Value>("SubtensorModule", "CommitRevealWeightsVersion"),
+        (),
+        4u16.encode(),
+    );
 }
 
 fn fast_options() -> SubtensorOptions {
@@ -93,6 +105,7 @@ fn fast_options() -> SubtensorOptions {
         backoff_initial: Duration::from_millis(50),
         backoff_max: Duration::from_millis(200),
         wait_for_inclusion: true,
+        block_time: Duration::from_secs(12),
     }
 }
 
@@ -206,10 +219,11 @@ async fn commitments_are_decoded_and_bad_records_skipped() {
 async fn set_weights_submits_a_signed_sorted_call() {
     let (double, chain) = setup().await;
     let weights = [(Uid(2), 100), (Uid(1), 65535)];
-    chain
+    let submitted = chain
         .set_weights(&validator(), NetUid(NET), &weights, 4_020)
         .await
         .unwrap();
+    assert_eq!(submitted, WeightsSubmission::Set);
     let submitted = double.submitted();
     assert_eq!(submitted.len(), 1);
     let (pallet, call, args, signer) = decode(&double, &submitted[0]);
@@ -346,55 +360,189 @@ async fn commit_publishes_raw_data() {
 }
 
 #[tokio::test]
-async fn commit_reveal_commits_a_hash_and_reveals_in_the_window() {
-    let (double, chain) = setup().await;
-    let s = &double.state;
-    s.put(
+async fn hyperparameters_are_read_from_storage() {
+    let (_double, chain) = setup().await;
+    let params = chain.hyperparameters(NetUid(NET)).await.unwrap();
+    assert_eq!(
+        params,
+        Hyperparameters {
+            commit_reveal: false,
+            reveal_period_epochs: 1,
+            commit_reveal_version: 4,
+            tempo: 360,
+            weights_rate_limit: 100,
+            weights_version_key: 4_000,
+        }
+    );
+}
+
+/// A clock at which a commit sent at block 1_000 of the populated subnet is
+/// encrypted to drand round 1000, whose signature the vectors carry.
+fn clock_for_round_1000() -> SystemTime {
+    let first_reveal = EpochState::modulo(NET, 360, 1_000)
+        .first_reveal_block(1)
+        .unwrap();
+    let seconds_to_go = (first_reveal + 3 - 1_000) as f64 * 12.0;
+    let round_1000 = (QUICKNET_GENESIS_SECS + 3 * 1_000) as f64;
+    UNIX_EPOCH + Duration::from_secs_f64(round_1000 - seconds_to_go + 1.5)
+}
+
+/// Turns commit–reveal on; returns a chain whose clock aims commits at round 1000.
+async fn commit_reveal_setup() -> (Double, SubtensorChain) {
+    let double = Double::start(1_000).await;
+    populate(&double);
+    double.state.put(
         storage::<(u16,), Value>("SubtensorModule", "CommitRevealWeightsEnabled"),
         (NET,),
         true.encode(),
     );
+    let chain = SubtensorChain::connect(&double.url, fast_options())
+        .await
+        .unwrap()
+        .with_clock(clock_for_round_1000);
+    (double, chain)
+}
+
+/// The blob, round and version of a captured `commit_timelocked_weights`.
+fn timelocked_args(double: &Double, extrinsic: &[u8]) -> (Vec<u8>, u64, u16) {
+    let (pallet, call, args, signer) = decode(double, extrinsic);
+    assert_eq!(
+        (pallet.as_str(), call.as_str()),
+        ("SubtensorModule", "commit_timelocked_weights")
+    );
+    assert_eq!(signer[1..], validator().public_key());
+    let (netuid, blob, round, version) =
+        <(u16, Vec<u8>, u64, u16) as Decode>::decode(&mut &args[..]).unwrap();
+    assert_eq!(netuid, NET);
+    (blob, round, version)
+}
+
+#[tokio::test]
+async fn commit_reveal_sends_a_timelocked_commit_of_the_weights() {
+    let (double, chain) = commit_reveal_setup().await;
     let me = validator();
-    chain
-        .set_weights(&me, NetUid(NET), &[(Uid(1), 65535), (Uid(2), 3)], 4_020)
+    let submitted = chain
+        .set_weights(&me, NetUid(NET), &[(Uid(2), 3), (Uid(1), 65535)], 4_020)
         .await
         .unwrap();
-    let (_, call, args, _) = decode(&double, &double.submitted()[0]);
-    assert_eq!(call, "commit_weights");
-    let hash: [u8; 32] = args[2..].try_into().unwrap();
-    assert_eq!(chain.pending_reveals(), 1);
+    let WeightsSubmission::Committed(commit) = submitted else {
+        panic!("{submitted:?}")
+    };
+    let submitted = double.submitted();
+    assert_eq!(submitted.len(), 1, "one commit, no set_weights");
+    let (blob, round, version) = timelocked_args(&double, &submitted[0]);
+    assert_eq!((round, version), (1_000, 4));
+    assert_eq!(
+        commit,
+        WeightsCommit {
+            uids: vec![1, 2],
+            values: vec![65535, 3],
+            version_key: 4_020,
+            reveal_round: 1_000,
+            commit_reveal_version: 4,
+            block: Block(1_000),
+            blob_hash: sp_crypto_hashing::blake2_256(&blob),
+        }
+    );
+    let payload = timelock::decrypt_weights(&blob, &crate::crv4::signature()).unwrap();
+    assert_eq!(
+        payload,
+        WeightsPayload {
+            hotkey: me.public_key().to_vec(),
+            uids: vec![1, 2],
+            values: vec![65535, 3],
+            version_key: 4_020,
+        }
+    );
+}
 
-    // The chain records the commit with its reveal window [1_010, 1_020].
-    let commits = vec![(hash, 1_001u64, 1_010u64, 1_020u64)];
+#[tokio::test]
+async fn a_commit_is_pending_until_the_chain_has_applied_its_weights() {
+    let (double, chain) = commit_reveal_setup().await;
+    let me = validator();
+    let weights = [(Uid(1), 65535), (Uid(2), 3)];
+    let WeightsSubmission::Committed(commit) = chain
+        .set_weights(&me, NetUid(NET), &weights, 4_020)
+        .await
+        .unwrap()
+    else {
+        panic!("not committed")
+    };
+    let (blob, round, _) = timelocked_args(&double, &double.submitted()[0]);
+    let s = &double.state;
+    let pending = || storage::<(u16, u64), Value>("SubtensorModule", "TimelockedWeightCommits");
+    let me_ss58 = me.ss58();
+    let status = || chain.commit_status(&me_ss58, NetUid(NET), &commit);
+    // The runtime keys it by the epoch it landed in; another hotkey's commit beside it.
+    let entries = vec![
+        (miner(1), 1_001u64, vec![1u8, 2, 3], round),
+        (me.public_key(), 1_001u64, blob.clone(), round),
+    ];
+    s.put(pending(), (NET, 2), entries.encode());
+    assert_eq!(status().await.unwrap(), CommitStatus::Pending);
+    // Revealed: gone from the pending commits, the weights applied.
+    s.storage
+        .lock()
+        .unwrap()
+        .remove(&s.key(pending(), (NET, 2)));
+    assert_eq!(status().await.unwrap(), CommitStatus::Dropped);
+    let applied = storage::<(u16, u16), Value>("SubtensorModule", "Weights");
     s.put(
-        storage::<(u16, [u8; 32]), Value>("SubtensorModule", "WeightCommits"),
-        (NET, me.public_key()),
-        commits.encode(),
+        applied.clone(),
+        (NET, 0),
+        vec![(1u16, 65535u16), (2, 3)].encode(),
     );
-    assert_eq!(chain.reveal_pending().await.unwrap(), 0, "too early");
-    assert_eq!(double.submitted().len(), 1);
+    assert_eq!(status().await.unwrap(), CommitStatus::Revealed);
+    // Someone else's blob of the same weights is not ours.
+    s.put(
+        pending(),
+        (NET, 2),
+        vec![(me.public_key(), 1_001u64, vec![9u8; 300], round)].encode(),
+    );
+    assert_eq!(status().await.unwrap(), CommitStatus::Revealed);
+    s.put(applied, (NET, 0), vec![(1u16, 65535u16)].encode());
+    assert_eq!(status().await.unwrap(), CommitStatus::Dropped);
+    let err = chain
+        .commit_status("not an address", NetUid(NET), &commit)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ChainError::InvalidAddress { .. }), "{err:?}");
+}
 
-    s.best.store(1_010, std::sync::atomic::Ordering::SeqCst);
-    assert_eq!(chain.reveal_pending().await.unwrap(), 1);
-    assert_eq!(chain.pending_reveals(), 0);
-    let (_, call, args, _) = decode(&double, &double.submitted()[1]);
-    assert_eq!(call, "reveal_weights");
-    // Decode the reveal's arguments and recompute the hash the chain checks.
-    let mut cursor = &args[..];
-    let (netuid, uids, values, salt, version_key) =
-        <(u16, Vec<u16>, Vec<u16>, Vec<u16>, u64) as subxt::ext::codec::Decode>::decode(
-            &mut cursor,
-        )
-        .unwrap();
-    assert_eq!(
-        (netuid, &uids, &values, version_key),
-        (NET, &vec![1, 2], &vec![65535, 3], 4_020)
+#[tokio::test]
+async fn commit_reveal_versions_and_tempos_it_cannot_serve_send_nothing() {
+    let (double, chain) = commit_reveal_setup().await;
+    let w = [(Uid(1), 65535)];
+    double.state.put(
+        storage::<(), Value>("SubtensorModule", "CommitRevealWeightsVersion"),
+        (),
+        5u16.encode(),
     );
-    assert_eq!(salt.len(), 8);
-    assert_eq!(
-        calls::weights_commit_hash(&me.public_key(), netuid, &uids, &values, &salt, version_key),
-        hash
+    let err = chain
+        .set_weights(&validator(), NetUid(NET), &w, 4_020)
+        .await
+        .unwrap_err();
+    let ChainError::Unsupported { what } = &err else {
+        panic!("{err:?}")
+    };
+    assert!(what.contains("version 5"), "{what}");
+    assert!(!err.is_transient());
+    double.state.put(
+        storage::<(), Value>("SubtensorModule", "CommitRevealWeightsVersion"),
+        (),
+        4u16.encode(),
     );
+    double.state.put(
+        storage::<(u16,), Value>("SubtensorModule", "Tempo"),
+        (NET,),
+        0u16.encode(),
+    );
+    let err = chain
+        .set_weights(&validator(), NetUid(NET), &w, 4_020)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ChainError::Unsupported { .. }), "{err:?}");
+    assert!(double.submitted().is_empty());
 }
 
 #[tokio::test]

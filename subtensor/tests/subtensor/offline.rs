@@ -77,34 +77,22 @@ fn set_weights_call_data_is_scale_by_hand() {
 }
 
 #[test]
-fn commit_and_reveal_call_data_are_scale_by_hand() {
+fn timelocked_commit_call_data_is_scale_by_hand() {
     let metadata = metadata();
-    let hash = [0xab; 32];
-    let data = call_data(&calls::commit_weights(37, hash));
-    let mut expected = vec![
-        7,
-        call_index(&metadata, "SubtensorModule", "commit_weights"),
-    ];
-    expected.extend_from_slice(&37u16.to_le_bytes());
-    expected.extend_from_slice(&hash);
-    assert_eq!(data, expected);
-
-    let data = call_data(&calls::reveal_weights(
-        37,
-        &[1, 2],
-        &[65535, 9],
-        &[11, 12, 13],
-        4020,
+    let commit: Vec<u8> = (0..=255u8).chain(0..44).collect(); // 300 bytes
+    let data = call_data(&calls::commit_timelocked_weights(
+        37, &commit, 34_533_783, 4,
     ));
     let mut expected = vec![
         7,
-        call_index(&metadata, "SubtensorModule", "reveal_weights"),
+        call_index(&metadata, "SubtensorModule", "commit_timelocked_weights"),
     ];
     expected.extend_from_slice(&37u16.to_le_bytes());
-    expected.extend(vec_u16(&[1, 2]));
-    expected.extend(vec_u16(&[65535, 9]));
-    expected.extend(vec_u16(&[11, 12, 13]));
-    expected.extend_from_slice(&4020u64.to_le_bytes());
+    // BoundedVec<u8>: compact 300 = (300 << 2) | 1 in two bytes.
+    expected.extend_from_slice(&((300u16 << 2) | 1).to_le_bytes());
+    expected.extend_from_slice(&commit);
+    expected.extend_from_slice(&34_533_783u64.to_le_bytes());
+    expected.extend_from_slice(&4u16.to_le_bytes());
     assert_eq!(data, expected);
 }
 

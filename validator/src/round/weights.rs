@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use gauntlet_chain::{Chain, Hotkey, Metagraph};
+use gauntlet_chain::{Chain, CommitStatus, Hotkey, Metagraph, WeightsCommit, WeightsSubmission};
 use gauntlet_competitions::ActiveCompetition;
 use gauntlet_constants::{Block, CompetitionId, Uid};
 use gauntlet_evals::weights::{
@@ -26,10 +26,13 @@ pub struct WeightsOutcome {
     pub weights: Vec<(u16, f64)>,
     /// The same as set on chain (max-upscaled to 65535).
     pub u16_weights: Vec<(u16, u16)>,
-    /// Whether the chain took them.
+    /// Whether the chain took them (set, or committed for it to reveal).
     pub set: bool,
-    /// `set`, or why not (rate limit, nothing to set, chain error).
+    /// `set`, `committed`, or why not (rate limit, nothing to set, chain error).
     pub note: String,
+    /// On a commit–reveal subnet, the timelocked commit the chain took: it
+    /// applies the weights itself at `reveal_round` (see `State::commits`).
+    pub commit: Option<WeightsCommit>,
 }
 
 /// A competition's EMA as a uid-indexed vector, keeping only entries whose
@@ -145,9 +148,43 @@ fn model_label(commitment: &str) -> String {
     }
 }
 
+/// Asks the chain where each pending commit stands and records it; a failure
+/// to ask is logged and left for the next round.
+async fn track_commits(
+    chain: &dyn Chain,
+    hotkey: &Hotkey,
+    state: &State,
+    config: &ValidatorConfig,
+    block: Block,
+) -> Result<(), StateError> {
+    for row in state.pending_commits()? {
+        match chain
+            .commit_status(&hotkey.ss58(), config.netuid, &row.commit)
+            .await
+        {
+            Ok(status) => {
+                if status != CommitStatus::Pending {
+                    tracing::info!(
+                        reveal_round = row.commit.reveal_round,
+                        status = status.as_str(),
+                        "weights commit settled"
+                    );
+                }
+                state.set_commit_status(row.id, status, block)?;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read a weights commit's status; next round");
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Merges the active competitions' EMAs by reward share and sets the result
-/// on chain. A refusal (rate limit, version key) is recorded and reported,
-/// not an error; transient chain errors are retried with backoff.
+/// on chain (or commits it, on a commit–reveal subnet, recording the commit).
+/// A refusal (rate limit, version key) is recorded and reported, not an error;
+/// transient chain errors are retried with backoff. Pending commits of earlier
+/// rounds are followed first.
 pub(crate) async fn set_weights(
     chain: &dyn Chain,
     hotkey: &Hotkey,
@@ -157,6 +194,7 @@ pub(crate) async fn set_weights(
     block: Block,
     config: &ValidatorConfig,
 ) -> Result<WeightsOutcome, super::RoundError> {
+    track_commits(chain, hotkey, state, config, block).await?;
     let mut per_competition = Vec::new();
     for c in active {
         let v = ema_vector(state, c.competition.id, metagraph)?;
@@ -192,6 +230,7 @@ pub(crate) async fn set_weights(
         u16_weights,
         set: false,
         note: String::new(),
+        commit: None,
     };
     if outcome.u16_weights.is_empty() {
         outcome.note = "no model has weight yet".into();
@@ -218,9 +257,16 @@ pub(crate) async fn set_weights(
                 .set_weights(hotkey, config.netuid, &pairs, config.version_key)
                 .await
             {
-                Ok(()) => {
+                Ok(WeightsSubmission::Set) => {
                     outcome.set = true;
                     outcome.note = "set".into();
+                    break;
+                }
+                Ok(WeightsSubmission::Committed(commit)) => {
+                    state.record_commit(&commit)?;
+                    outcome.set = true;
+                    outcome.note = "committed".into();
+                    outcome.commit = Some(commit);
                     break;
                 }
                 Err(e) if e.is_transient() && attempt < ATTEMPTS => {

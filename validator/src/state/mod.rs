@@ -6,6 +6,9 @@
 //! transactions, so a validator killed at any point (even with SIGKILL)
 //! resumes where it stopped: finished evaluations are read back, not redone.
 
+mod commits;
+
+pub use commits::CommitRow;
 mod schema;
 
 use std::collections::BTreeMap;
@@ -85,22 +88,33 @@ impl State {
                 r.get(0)
             })
             .optional()?;
-        match found.and_then(|v| v.parse::<i64>().ok()) {
-            None => {
-                conn.execute(
-                    "INSERT OR REPLACE INTO meta (key, value) VALUES ('schema', ?1)",
-                    [schema::SCHEMA_VERSION.to_string()],
-                )?;
-            }
-            Some(v) if v != schema::SCHEMA_VERSION => {
-                return Err(StateError::Schema {
-                    found: v,
-                    expected: schema::SCHEMA_VERSION,
-                })
-            }
-            Some(_) => {}
+        // A fresh file has just been given the tables of version 1.
+        let version = found.and_then(|v| v.parse::<i64>().ok()).unwrap_or(1);
+        if version > schema::SCHEMA_VERSION {
+            return Err(StateError::Schema {
+                found: version,
+                expected: schema::SCHEMA_VERSION,
+            });
         }
-        Ok(Self { conn })
+        let mut state = Self { conn };
+        state.migrate(version)?;
+        Ok(state)
+    }
+
+    /// Applies the migrations after `version`, each in its own transaction with
+    /// the version it reaches.
+    fn migrate(&mut self, version: i64) -> Result<(), StateError> {
+        for &(to, sql) in schema::MIGRATIONS.iter().filter(|(to, _)| *to > version) {
+            let tx = self.conn.transaction()?;
+            tx.execute_batch(sql)?;
+            tx.execute(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES ('schema', ?1)",
+                [to.to_string()],
+            )?;
+            tx.commit()?;
+            tracing::info!(schema = to, "validator state migrated");
+        }
+        Ok(())
     }
 
     /// Records (or updates) what the validator knows about a model.
@@ -387,12 +401,14 @@ impl State {
         Ok(())
     }
 
-    /// The block of the latest weight setting the chain accepted.
+    /// The block of the latest weights the chain accepted, set or committed
+    /// (a commit counts against the rate limit as a set does).
     pub fn last_weights_set(&self) -> Result<Option<Block>, StateError> {
         let b: Option<i64> = self
             .conn
             .query_row(
-                "SELECT block FROM weights WHERE outcome = 'set' ORDER BY id DESC LIMIT 1",
+                "SELECT block FROM weights WHERE outcome IN ('set', 'committed')
+                 ORDER BY id DESC LIMIT 1",
                 [],
                 |r| r.get(0),
             )
@@ -456,7 +472,8 @@ pub struct WeightsRow {
     pub block: Block,
     /// `(uid, weight, u16 weight)` of every uid with a weight.
     pub weights: Vec<(u16, f64, u16)>,
-    /// What the chain answered: `set`, or `refused: …` with the reason.
+    /// What the chain answered: `set`, `committed` (timelocked, see
+    /// [`State::commits`]), or `refused: …` with the reason.
     pub outcome: String,
 }
 

@@ -1,9 +1,31 @@
-//! The validator's SQLite schema, versioned in `meta`.
+//! The validator's SQLite schema, versioned in `meta`: the tables of version 1,
+//! then the migrations that bring a file to the current version. A migration
+//! only adds; it never drops or rewrites a row.
 
-/// Bumped when the schema changes incompatibly.
-pub(crate) const SCHEMA_VERSION: i64 = 1;
+/// The version this build writes (`meta.schema`).
+pub(crate) const SCHEMA_VERSION: i64 = 2;
 
-/// Tables of a fresh state file.
+/// `(version, SQL)`: what brings a file from the version before to this one.
+pub(crate) const MIGRATIONS: &[(i64, &str)] = &[(2, WEIGHT_COMMITS)];
+
+/// Version 2: weights committed timelock-encrypted (commit–reveal v4), and
+/// whether the chain has revealed them.
+const WEIGHT_COMMITS: &str = "
+CREATE TABLE IF NOT EXISTS weight_commits (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    block INTEGER NOT NULL,          -- best block when the commit was sent
+    uids TEXT NOT NULL,              -- JSON [uid, ...]
+    weights TEXT NOT NULL,           -- JSON [u16, ...], in the order of uids
+    version_key TEXT NOT NULL,       -- u64, decimal
+    reveal_round INTEGER NOT NULL,   -- drand quicknet round
+    commit_reveal_version INTEGER NOT NULL,
+    blob_hash TEXT NOT NULL,         -- hex BLAKE2b-256 of the encrypted commit
+    status TEXT NOT NULL,            -- 'pending', 'revealed' or 'dropped'
+    checked_block INTEGER            -- the block the status was last read at
+);
+";
+
+/// Tables of version 1 (every file starts with them).
 pub(crate) const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 -- Every model seen: one row per (hotkey, commitment); the latest verdict.
