@@ -71,7 +71,9 @@ pub mod yuma;
 pub use chain::{Chain, CommitmentRecord, Metagraph, Neuron};
 pub use commitment::{Commitment, CommitmentError, RepoPart};
 pub use error::ChainError;
-pub use local::{ClockMode, Genesis, LocalChain, SubnetParams, WeightsRecord};
+pub use local::{
+    BatchOutcome, ClockMode, Genesis, LocalChain, SubnetParams, Transfer, WeightsRecord,
+};
 pub use submission::{CommitStatus, WeightsCommit, WeightsSubmission};
 pub use wallet::{
     EnvPassword, Hotkey, NoPassword, PasswordSource, Wallet, WalletError, PASSWORD_ENV,

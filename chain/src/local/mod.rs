@@ -23,6 +23,7 @@
 //! - Weights set in an earlier block than their target's registration are dropped
 //!   at epochs (subtensor also drops those set in the same block).
 
+mod balances;
 mod chain_impl;
 mod clock;
 mod commitments;
@@ -33,6 +34,7 @@ mod schema;
 mod subnet;
 mod weights;
 
+pub use balances::{BatchOutcome, Transfer};
 pub use clock::{ClockMode, Genesis};
 pub use subnet::SubnetParams;
 pub use weights::WeightsRecord;
@@ -249,6 +251,37 @@ impl LocalChain {
             subnet::load(tx, netuid)?;
             weights::history(tx, netuid, hotkey)
         })
+    }
+
+    /// The free balance of `account`, in rao (0 for an account never seen).
+    pub fn balance(&self, account: &str) -> Result<u64, ChainError> {
+        self.db.read(|tx| balances::balance(tx, account))
+    }
+
+    /// Adds `rao` to `account` out of nothing, as a local network's faucet
+    /// does; returns the new balance.
+    pub fn fund(&self, account: &str, rao: u64) -> Result<u64, ChainError> {
+        self.db.write(|tx| balances::mint(tx, account, rao))
+    }
+
+    /// Pays every transfer from `source` at once, or none (too little balance);
+    /// the batch `key` is made at most once: a key made before is answered with
+    /// [`BatchOutcome::AlreadyMade`] and moves nothing.
+    pub fn transfer_batch(
+        &self,
+        key: &str,
+        source: &str,
+        transfers: &[Transfer],
+    ) -> Result<BatchOutcome, ChainError> {
+        self.db.write(|tx| {
+            let now = self.info.current_block(tx)?;
+            balances::transfer_batch(tx, key, source, transfers, now)
+        })
+    }
+
+    /// The transfers of batch `key`, in order (empty for a key never made).
+    pub fn transfers_of(&self, key: &str) -> Result<Vec<Transfer>, ChainError> {
+        self.db.read(|tx| balances::batch(tx, key))
     }
 
     /// Runs the subnet's due epochs inside a write transaction; returns the block.

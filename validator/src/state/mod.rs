@@ -7,8 +7,10 @@
 //! resumes where it stopped: finished evaluations are read back, not redone.
 
 mod commits;
+mod leaderboard;
 
 pub use commits::CommitRow;
+pub use leaderboard::{rank, LeaderboardRow, LeaderboardSnapshot, DAY_BLOCKS};
 mod schema;
 
 use std::collections::BTreeMap;

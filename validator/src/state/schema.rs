@@ -3,10 +3,23 @@
 //! only adds; it never drops or rewrites a row.
 
 /// The version this build writes (`meta.schema`).
-pub(crate) const SCHEMA_VERSION: i64 = 2;
+pub(crate) const SCHEMA_VERSION: i64 = 3;
 
 /// `(version, SQL)`: what brings a file from the version before to this one.
-pub(crate) const MIGRATIONS: &[(i64, &str)] = &[(2, WEIGHT_COMMITS)];
+pub(crate) const MIGRATIONS: &[(i64, &str)] = &[(2, WEIGHT_COMMITS), (3, LEADERBOARDS)];
+
+/// Version 3: periodic leaderboard snapshots (what funding pools pay by).
+const LEADERBOARDS: &str = "
+CREATE TABLE IF NOT EXISTS leaderboards (
+    competition_id INTEGER NOT NULL,
+    period INTEGER NOT NULL,         -- block / period length
+    period_blocks INTEGER NOT NULL,  -- the period length it was taken with
+    block INTEGER NOT NULL,          -- the block it was taken at
+    sync_block INTEGER NOT NULL,     -- the round it shows
+    rows TEXT NOT NULL,              -- JSON [LeaderboardRow, ...], ranked
+    PRIMARY KEY (competition_id, period_blocks, period)
+);
+";
 
 /// Version 2: weights committed timelock-encrypted (commit–reveal v4), and
 /// whether the chain has revealed them.
