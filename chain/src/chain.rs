@@ -1,6 +1,6 @@
 //! The [`Chain`] trait every backend implements, and the plain data it returns.
 //!
-//! Kept small on purpose (the validator and the miner need only these seven calls):
+//! Kept small on purpose (the validator, the miner and observers need only these eight calls):
 //! administrative operations — creating subnets, registering, staking, stepping the
 //! clock — belong to the backends themselves.
 
@@ -59,7 +59,15 @@ pub trait Chain: Send + Sync {
         netuid: NetUid,
         commit: &WeightsCommit,
     ) -> Result<CommitStatus, ChainError>;
+
+    /// The weights every neuron has on chain now: `(setter uid, [(dest uid,
+    /// value)])`, by setter uid then dest uid; a neuron with no weights is
+    /// left out. What observers compare validators by.
+    async fn weights(&self, netuid: NetUid) -> Result<Vec<WeightsRow>, ChainError>;
 }
+
+/// One neuron's weights on chain: its uid and `(dest uid, u16 value)` pairs.
+pub type WeightsRow = (Uid, Vec<(Uid, u16)>);
 
 /// One neuron of a subnet.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]

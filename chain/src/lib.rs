@@ -68,7 +68,7 @@ pub mod submission;
 pub mod wallet;
 pub mod yuma;
 
-pub use chain::{Chain, CommitmentRecord, Metagraph, Neuron};
+pub use chain::{Chain, CommitmentRecord, Metagraph, Neuron, WeightsRow};
 pub use commitment::{Commitment, CommitmentError, RepoPart};
 pub use error::ChainError;
 pub use local::{

@@ -66,7 +66,7 @@ mod writes;
 
 use gauntlet_chain::{
     Chain, ChainError, CommitStatus, CommitmentRecord, Hotkey, Metagraph, WeightsCommit,
-    WeightsSubmission,
+    WeightsRow, WeightsSubmission,
 };
 use gauntlet_constants::{Block, NetUid, Uid};
 
@@ -130,6 +130,14 @@ impl Chain for SubtensorChain {
     async fn commitments(&self, netuid: NetUid) -> Result<Vec<CommitmentRecord>, ChainError> {
         self.run("commitments", |conn| async move {
             reads::commitments(&conn, netuid).await
+        })
+        .await
+        .map_err(|e| e.into_chain_error(self.endpoint()))
+    }
+
+    async fn weights(&self, netuid: NetUid) -> Result<Vec<WeightsRow>, ChainError> {
+        self.run("weights", |conn| async move {
+            reads::weights(&conn, netuid).await
         })
         .await
         .map_err(|e| e.into_chain_error(self.endpoint()))

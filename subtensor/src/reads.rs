@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use gauntlet_chain::{ChainError, CommitmentRecord, Metagraph, Neuron};
+use gauntlet_chain::{ChainError, CommitmentRecord, Metagraph, Neuron, WeightsRow};
 use gauntlet_constants::{Block, NetUid, Uid};
 use subxt::client::OnlineClientAtBlock;
 use subxt::ext::scale_decode::DecodeAsType;
@@ -197,6 +197,46 @@ async fn stakes(
         }
     }
     Ok(stakes)
+}
+
+/// Every neuron's weights on the subnet at the best block, by setter uid.
+pub(crate) async fn weights(
+    conn: &Connection,
+    netuid: NetUid,
+) -> Result<Vec<WeightsRow>, SubtensorError> {
+    const OP: &str = "weights";
+    const NAME: &str = "SubtensorModule.Weights";
+    let (at, _) = conn.at_best().await?;
+    let mut entries = at
+        .storage()
+        .iter(storage::weights(), (netuid.0,))
+        .await
+        .map_err(|e| node(OP, format!("{NAME}: {e}")))?;
+    let mut rows = Vec::new();
+    while let Some(entry) = entries.next().await {
+        let entry = entry.map_err(|e| node(OP, format!("{NAME}: {e}")))?;
+        let uid = entry
+            .key()
+            .map_err(|e| decode_error(format!("{NAME} key"), e))?
+            .part(1)
+            .map(|part| part.decode_as::<u16>())
+            .transpose()
+            .map_err(|e| decode_error(format!("{NAME} uid"), e))?
+            .flatten()
+            .ok_or_else(|| decode_error(format!("{NAME} key"), "no uid in the key"))?;
+        let pairs: Vec<(u16, u16)> = entry
+            .value()
+            .decode()
+            .map_err(|e| decode_error(format!("{NAME}({}, {uid})", netuid.0), e))?;
+        if !pairs.is_empty() {
+            rows.push((
+                Uid(uid),
+                pairs.into_iter().map(|(d, v)| (Uid(d), v)).collect(),
+            ));
+        }
+    }
+    rows.sort_by_key(|(uid, _)| *uid);
+    Ok(rows)
 }
 
 /// Every hotkey's commitment on the subnet at the best block; records that are not

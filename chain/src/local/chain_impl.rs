@@ -6,7 +6,7 @@ use gauntlet_constants::{Block, NetUid, Uid};
 use super::LocalChain;
 use crate::{
     Chain, ChainError, CommitStatus, CommitmentRecord, Hotkey, Metagraph, WeightsCommit,
-    WeightsSubmission,
+    WeightsRow, WeightsSubmission,
 };
 
 impl LocalChain {
@@ -46,6 +46,10 @@ impl Chain for LocalChain {
 
     async fn commitments(&self, netuid: NetUid) -> Result<Vec<CommitmentRecord>, ChainError> {
         self.blocking(move |c| c.read_commitments(netuid)).await
+    }
+
+    async fn weights(&self, netuid: NetUid) -> Result<Vec<WeightsRow>, ChainError> {
+        self.blocking(move |c| c.read_weights(netuid)).await
     }
 
     async fn commit(&self, hotkey: &Hotkey, netuid: NetUid, data: &str) -> Result<(), ChainError> {

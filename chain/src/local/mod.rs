@@ -209,6 +209,23 @@ impl LocalChain {
         self.with_epochs_current(netuid, |tx, _| metagraph::consensus(tx, netuid))
     }
 
+    /// Every neuron's weights on chain now: the synchronous form of
+    /// [`Chain::weights`](crate::Chain::weights).
+    pub fn read_weights(&self, netuid: NetUid) -> Result<Vec<crate::WeightsRow>, ChainError> {
+        let rows = self.db.read(|tx| {
+            subnet::load(tx, netuid)?;
+            weights::rows(tx, netuid)
+        })?;
+        let mut out: Vec<crate::WeightsRow> = Vec::new();
+        for (setter, dest, value) in rows {
+            match out.last_mut() {
+                Some((uid, pairs)) if uid.0 == setter => pairs.push((Uid(dest), value)),
+                _ => out.push((Uid(setter), vec![(Uid(dest), value)])),
+            }
+        }
+        Ok(out)
+    }
+
     /// Every hotkey's latest commitment on the subnet, oldest first: the synchronous
     /// form of [`Chain::commitments`](crate::Chain::commitments).
     pub fn read_commitments(&self, netuid: NetUid) -> Result<Vec<CommitmentRecord>, ChainError> {

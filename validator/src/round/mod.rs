@@ -176,6 +176,7 @@ impl Validator {
         let seed = Seed::from_block_hash(&hash);
         tracing::info!(block = block.0, sync = sync.0, seed = %seed.hex(), "round");
         let metagraph = self.chain.metagraph(self.config.netuid).await?;
+        self.state.record_metagraph(&metagraph)?;
         let commitments = self.chain.commitments(self.config.netuid).await?;
         let registry = self.registry.clone();
         let active = registry.active_at(block);

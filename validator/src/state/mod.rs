@@ -7,9 +7,11 @@
 //! resumes where it stopped: finished evaluations are read back, not redone.
 
 mod commits;
+mod history;
 mod leaderboard;
 
 pub use commits::CommitRow;
+pub use history::{EvaluationRecord, NeuronObservation, SampleRecord};
 pub use leaderboard::{rank, LeaderboardRow, LeaderboardSnapshot, DAY_BLOCKS};
 mod schema;
 

@@ -3,10 +3,26 @@
 //! only adds; it never drops or rewrites a row.
 
 /// The version this build writes (`meta.schema`).
-pub(crate) const SCHEMA_VERSION: i64 = 3;
+pub(crate) const SCHEMA_VERSION: i64 = 4;
 
 /// `(version, SQL)`: what brings a file from the version before to this one.
-pub(crate) const MIGRATIONS: &[(i64, &str)] = &[(2, WEIGHT_COMMITS), (3, LEADERBOARDS)];
+pub(crate) const MIGRATIONS: &[(i64, &str)] =
+    &[(2, WEIGHT_COMMITS), (3, LEADERBOARDS), (4, NEURON_HISTORY)];
+
+/// Version 4: the neurons seen on chain at each round (incentive and stake
+/// over time, for observers).
+const NEURON_HISTORY: &str = "
+CREATE TABLE IF NOT EXISTS neuron_history (
+    netuid INTEGER NOT NULL,
+    block INTEGER NOT NULL,          -- the block the metagraph was read at
+    uid INTEGER NOT NULL,
+    hotkey TEXT NOT NULL,
+    stake INTEGER NOT NULL,          -- rao
+    incentive REAL NOT NULL,         -- fraction of the subnet's
+    emission INTEGER NOT NULL,       -- rao
+    PRIMARY KEY (netuid, block, uid)
+);
+";
 
 /// Version 3: periodic leaderboard snapshots (what funding pools pay by).
 const LEADERBOARDS: &str = "
