@@ -56,12 +56,15 @@ enum Command {
     /// Funding pools: create, deposit, join, list, status, settle.
     #[command(subcommand)]
     Pool(cmd::pool::Command),
+    /// The web dashboard: competitions, leaderboards, plots, models,
+    /// validators and pools, as HTML and JSON.
+    Dashboard(cmd::dashboard::Args),
 }
 
 fn main() -> std::process::ExitCode {
     let filter = EnvFilter::try_from_env("GAUNTLET_LOG").unwrap_or_else(|_| {
         EnvFilter::new(
-            "warn,gauntlet=info,gauntlet_model=info,gauntlet_evals=info,gauntlet_validator=info,gauntlet_datasets=info,gauntlet_hub=info,gauntlet_chain=info",
+            "warn,gauntlet=info,gauntlet_model=info,gauntlet_evals=info,gauntlet_validator=info,gauntlet_datasets=info,gauntlet_hub=info,gauntlet_chain=info,gauntlet_dashboard=info",
         )
     });
     tracing_subscriber::fmt()
@@ -85,6 +88,7 @@ fn main() -> std::process::ExitCode {
         Command::Chain(c) => cmd::chain_admin::run(c),
         Command::Leaderboard(a) => cmd::leaderboard::run(a),
         Command::Pool(c) => cmd::pool::run(c),
+        Command::Dashboard(a) => cmd::dashboard::run(a),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

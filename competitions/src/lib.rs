@@ -24,6 +24,7 @@
 
 mod competition;
 mod constraints;
+pub mod describe;
 mod epsilon;
 mod error;
 mod raw;

@@ -48,9 +48,11 @@ mod error;
 mod plan;
 mod settle;
 mod store;
+mod view;
 
 pub use amount::{Tao, RAO_PER_TAO};
 pub use error::PoolError;
 pub use plan::{plan_payout, Payment, Rule, Standing, Standings};
 pub use settle::{settle, Treasury};
 pub use store::{Entry, NewPool, Payout, PayoutStatus, Pool, PoolStore};
+pub use view::PoolView;

@@ -4,8 +4,8 @@
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
-use gauntlet_competitions::{Competition, Epsilon, Normalization, Registry, TokenizerPolicy};
-use serde_json::{json, Value};
+use gauntlet_competitions::describe::{self, epsilon, tokenizer};
+use gauntlet_competitions::{Competition, Registry};
 
 use super::print_json;
 
@@ -30,57 +30,6 @@ pub fn registry(defs: Option<&std::path::Path>) -> Result<Registry> {
     }
 }
 
-fn epsilon(e: &Epsilon) -> String {
-    match e {
-        Epsilon::Fixed(v) => format!("fixed {v}"),
-        Epsilon::LinearDecay { start, end, blocks } => {
-            format!("linear {start} → {end} over {blocks} blocks")
-        }
-    }
-}
-
-fn tokenizer(t: &TokenizerPolicy) -> String {
-    match t {
-        TokenizerPolicy::Own => "own".into(),
-        TokenizerPolicy::Fixed(repo) => format!("fixed {repo}"),
-    }
-}
-
-fn competition_json(c: &Competition) -> Value {
-    let k = &c.constraints;
-    json!({
-        "id": c.id.0,
-        "name": c.name,
-        "description": c.description,
-        "retired": c.retired,
-        "source": c.source,
-        "constraints": {
-            "max_params": k.max_params,
-            "min_params": k.min_params,
-            "sequence_length": k.sequence_length,
-            "architectures": k.architectures,
-            "tokenizer": tokenizer(&k.tokenizer),
-            "eval_block_delay": k.eval_block_delay,
-            "max_repo_bytes": k.max_repo_bytes,
-            "epsilon": epsilon(&k.epsilon),
-        },
-        "task_sets": c.task_sets.iter().map(|s| json!({
-            "version": s.version,
-            "tasks": s.tasks.iter().map(|t| json!({
-                "name": t.name,
-                "method": t.method.name(),
-                "dataset": t.dataset.name(),
-                "samples": t.dataset_kwargs.samples,
-                "weight": t.weight,
-                "normalization": match t.normalization {
-                    Normalization::None => json!(null),
-                    Normalization::InverseExponential { ceiling } => json!({"inverse_exponential": ceiling}),
-                },
-            })).collect::<Vec<_>>(),
-        })).collect::<Vec<_>>(),
-    })
-}
-
 /// Runs the subcommand.
 pub fn run(args: Args) -> Result<()> {
     let registry = registry(args.defs.as_deref())?;
@@ -91,24 +40,7 @@ pub fn run(args: Args) -> Result<()> {
             .unwrap_or_else(|| format!("#{}", id.0))
     };
     if args.json {
-        let schedule: Vec<Value> = registry
-            .schedule()
-            .iter()
-            .map(|e| {
-                json!({
-                    "start_block": e.start_block.0,
-                    "competitions": e.competitions.iter().map(|s| json!({
-                        "id": s.id.0, "name": name(s.id), "reward_share": s.reward_share, "task_set": s.task_set,
-                    })).collect::<Vec<_>>(),
-                })
-            })
-            .collect();
-        let competitions: Vec<Value> = registry
-            .competitions()
-            .iter()
-            .map(competition_json)
-            .collect();
-        return print_json(&json!({"schedule": schedule, "competitions": competitions}));
+        return print_json(&describe::registry(&registry));
     }
     println!("Schedule ({}):", registry.schedule_source());
     for e in registry.schedule() {

@@ -5,6 +5,7 @@ pub mod bench;
 pub mod chain_admin;
 pub mod check;
 pub mod competitions;
+pub mod dashboard;
 pub mod data;
 pub mod demo;
 pub mod eval;

@@ -7,9 +7,10 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use gauntlet_chain::LocalChain;
 use gauntlet_constants::CompetitionId;
-use gauntlet_pools::{settle, Entry, NewPool, Pool, PoolStore, Rule, Standing, Standings, Tao};
+use gauntlet_pools::{
+    settle, Entry, NewPool, Pool, PoolStore, PoolView, Rule, Standing, Standings, Tao,
+};
 use gauntlet_validator::State;
-use serde::Serialize;
 
 use super::backends::{home, ChainArgs};
 use super::competitions::registry;
@@ -143,33 +144,9 @@ pub enum Command {
     },
 }
 
-/// A pool with its balance, for `list` and `status`.
-#[derive(Serialize)]
-struct PoolView {
-    #[serde(flatten)]
-    pool: Pool,
-    account: String,
-    balance_rao: u64,
-    balance_tao: String,
-    deposited_tao: String,
-    entrants: Vec<String>,
-}
-
+/// A pool with its balance and history, for `create`, `list` and `status`.
 fn view(store: &PoolStore, chain: &LocalChain, pool: Pool) -> Result<PoolView> {
-    let account = gauntlet_pools::Treasury::account_of(chain, &pool);
-    let balance = chain.balance(&account)?;
-    Ok(PoolView {
-        account,
-        balance_rao: balance,
-        balance_tao: Tao::from_rao(balance).to_string(),
-        deposited_tao: Tao::from_rao(store.deposited(pool.id)?).to_string(),
-        entrants: if pool.entry == Entry::Join {
-            store.joined(pool.id)?
-        } else {
-            Vec::new()
-        },
-        pool,
-    })
+    Ok(PoolView::read(store, chain, pool)?)
 }
 
 /// Runs the subcommand.
@@ -270,15 +247,14 @@ pub fn run(cmd: Command) -> Result<()> {
             let (store, chain) = at.open()?;
             store.reconcile(&chain)?;
             let v = view(&store, &chain, store.pool(pool)?)?;
-            let payouts = store.payouts(pool)?;
             if json {
-                return print_json(&serde_json::json!({"pool": v, "payouts": payouts}));
+                return print_json(&serde_json::json!({"pool": &v, "payouts": &v.payouts}));
             }
             println!(
                 "pool {pool}: competition {}, balance {} TAO, deposited {} TAO, period {} blocks",
                 v.pool.competition, v.balance_tao, v.deposited_tao, v.pool.period_blocks
             );
-            for p in &payouts {
+            for p in &v.payouts {
                 println!(
                     "period {} (settled at block {}, snapshot {}): {:?}",
                     p.period, p.block, p.snapshot_block, p.status

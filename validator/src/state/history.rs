@@ -247,12 +247,14 @@ impl State {
     /// round, weights, a snapshot or a metagraph read: what an observer polls
     /// to know it should refresh.
     pub fn fingerprint(&self) -> Result<String, StateError> {
+        // MAX(rowid) is one b-tree descent, whatever the table's size; every
+        // insert (and INSERT OR REPLACE) takes a new, larger rowid.
         let v: (i64, i64, i64, i64, i64) = self.conn.query_row(
-            "SELECT (SELECT COUNT(*) FROM evaluations),
-                    (SELECT COUNT(*) FROM rounds),
+            "SELECT (SELECT COALESCE(MAX(rowid), 0) FROM evaluations),
+                    (SELECT COALESCE(MAX(rowid), 0) FROM rounds),
                     (SELECT COALESCE(MAX(id), 0) FROM weights),
-                    (SELECT COUNT(*) FROM leaderboards),
-                    (SELECT COALESCE(MAX(block), 0) FROM neuron_history)",
+                    (SELECT COALESCE(MAX(rowid), 0) FROM leaderboards),
+                    (SELECT COALESCE(MAX(rowid), 0) FROM neuron_history)",
             [],
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
         )?;

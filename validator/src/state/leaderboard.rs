@@ -200,6 +200,18 @@ impl State {
             .rfind(|s| at.is_none_or(|b| s.block <= b.0)))
     }
 
+    /// The leaderboard of a competition's last finished round, ranked: what
+    /// a snapshot taken now would hold, with the round's sync block.
+    pub fn current_leaderboard(
+        &self,
+        competition: CompetitionId,
+    ) -> Result<Option<(Block, Vec<LeaderboardRow>)>, StateError> {
+        let Some((sync, summary)) = self.last_round(competition)? else {
+            return Ok(None);
+        };
+        Ok(Some((sync, self.leaderboard_rows(competition, &summary)?)))
+    }
+
     /// A round summary's models as ranked leaderboard rows, with each one's
     /// commit block and EMA share.
     fn leaderboard_rows(

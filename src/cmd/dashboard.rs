@@ -1,0 +1,94 @@
+//! `gauntlet dashboard`: the web dashboard over a validator's state, the
+//! chain and the funding pools (docs/DASHBOARD.md).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use gauntlet_dashboard::{HubLinks, PoolSource, Sources};
+use gauntlet_validator::State;
+
+use super::backends::{home, ChainArgs, ChainKind, HubKind};
+use super::competitions::registry;
+
+/// Arguments of `gauntlet dashboard`.
+#[derive(clap::Args)]
+pub struct Args {
+    /// The address to serve on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// The validator's state (default `$GAUNTLET_HOME/validator.sqlite`).
+    #[arg(long)]
+    state: Option<PathBuf>,
+    /// The pools file (default `$GAUNTLET_HOME/pools.sqlite`; local chain only).
+    #[arg(long)]
+    pools: Option<PathBuf>,
+    /// Extra competition definitions (directory of TOML files).
+    #[arg(long)]
+    defs: Option<PathBuf>,
+    /// Where models link to: `hf` links each to its Hugging Face page
+    /// (`HF_ENDPOINT`, default https://huggingface.co); `local` shows no link.
+    #[arg(long, value_enum, default_value_t)]
+    hub: HubKind,
+    #[command(flatten)]
+    chain: ChainArgs,
+}
+
+/// Runs the subcommand until interrupted.
+pub fn run(args: Args) -> Result<()> {
+    let registry = registry(args.defs.as_deref())?;
+    let state = args
+        .state
+        .clone()
+        .unwrap_or_else(|| home().join("validator.sqlite"));
+    if state.is_file() {
+        // Bring an older state to this build's schema once; requests then
+        // read it read-only.
+        State::open(&state).with_context(|| format!("opening {}", state.display()))?;
+    } else {
+        tracing::warn!(
+            state = %state.display(),
+            "no validator state yet: pages fill in once a validator runs"
+        );
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(async move {
+        let chain = args.chain.connect().await?;
+        let pools = match args.chain.chain {
+            ChainKind::Local => Some(PoolSource {
+                path: args
+                    .pools
+                    .clone()
+                    .unwrap_or_else(|| home().join("pools.sqlite")),
+                treasury: Arc::new(args.chain.local()?),
+            }),
+            ChainKind::Subtensor => None,
+        };
+        let hub = match args.hub {
+            HubKind::Local => HubLinks::None,
+            HubKind::Hf => HubLinks::Web(
+                std::env::var("HF_ENDPOINT").unwrap_or_else(|_| "https://huggingface.co".into()),
+            ),
+        };
+        let sources = Sources {
+            state,
+            chain,
+            netuid: args.chain.netuid(),
+            registry,
+            pools,
+            hub,
+        };
+        let listener = tokio::net::TcpListener::bind(args.listen)
+            .await
+            .with_context(|| format!("listening on {}", args.listen))?;
+        let addr = listener.local_addr()?;
+        eprintln!("dashboard on http://{addr}/ (Ctrl-C to stop)");
+        gauntlet_dashboard::serve(listener, sources)
+            .await
+            .context("serving the dashboard")
+    })
+}
