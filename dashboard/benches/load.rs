@@ -33,8 +33,10 @@ const CADENCE: u64 = 360;
 const TASKS: [&str; 4] = ["SYNTHETIC_MMLU", "WORD_SORTING", "FINEWEB", "IF_EVAL_V2"];
 
 fn key(uid: u16) -> ModelKey {
+    let mut seed = [7u8; 32];
+    seed[..2].copy_from_slice(&uid.to_le_bytes());
     ModelKey {
-        hotkey: Hotkey::from_seed([uid as u8 + 1; 32]).unwrap().ss58(),
+        hotkey: Hotkey::from_seed(seed).unwrap().ss58(),
         commitment: format!(
             "miner{uid}:model-{uid}:{:040x}:{}=:3",
             u128::from(uid) * 7919,
@@ -150,8 +152,7 @@ fn fixture() -> PathBuf {
     std::fs::create_dir_all(&keep).unwrap();
     for f in ["chain.sqlite", "validator.sqlite"] {
         // Fold the WAL into the file before copying it.
-        let conn = rusqlite_checkpoint(&scratch.path().join(f));
-        drop(conn);
+        checkpoint(&scratch.path().join(f));
         std::fs::copy(scratch.path().join(f), keep.join(f)).unwrap();
     }
     std::fs::write(keep.join("done"), b"").unwrap();
@@ -161,7 +162,7 @@ fn fixture() -> PathBuf {
 
 /// Opens and closes each file through the state/chain APIs so SQLite folds its
 /// WAL in (the last connection to close checkpoints).
-fn rusqlite_checkpoint(path: &Path) {
+fn checkpoint(path: &Path) {
     if path.ends_with("validator.sqlite") {
         drop(State::open(path).unwrap());
     } else {
@@ -217,7 +218,7 @@ fn main() {
         println!("dashboard load: {CONCURRENT} concurrent page loads, state of {ROUNDS} rounds x {MODELS} models ({PER_ROUND} evaluated per round, {SAMPLES} samples each), {} cores", std::thread::available_parallelism().map_or(1, |n| n.get()));
         println!("{:<18} {:>8} {:>8} {:>8} {:>8} {:>10}", "page", "p50 ms", "p90 ms", "p99 ms", "max ms", "wall ms");
         let mut all = Vec::new();
-        let mut burst = |name: String, paths: Vec<String>| {
+        let burst = |name: String, paths: Vec<String>| {
             let client = client.clone();
             let base = base.clone();
             async move {

@@ -8,10 +8,13 @@ use crate::api::Series;
 
 /// Plot size in pixels.
 const SIZE: (u32, u32) = (760, 300);
+/// Lines drawn at most (the first series: the best models).
+pub const MAX_LINES: usize = 12;
 
 /// Draws `series` as an SVG document titled `title`, the y axis labelled
 /// `y_label`; a plot with no points says so.
 pub fn lines(title: &str, y_label: &str, series: &[Series]) -> String {
+    let series = &series[..series.len().min(MAX_LINES)];
     let mut svg = String::new();
     if let Err(e) = draw(&mut svg, title, y_label, series) {
         tracing::warn!(error = %e, title, "plot failed");

@@ -1,5 +1,7 @@
 //! The HTTP routes: the pages, the plots, the static assets and `/api/…`.
 
+use std::collections::HashMap;
+use std::ops::Deref;
 use std::sync::Arc;
 
 use axum::extract::{Path, Query, State};
@@ -12,7 +14,26 @@ use serde::Deserialize;
 use crate::api::Sources;
 use crate::{pages, plot, DashboardError};
 
-type Shared = State<Arc<Sources>>;
+/// Drawn plots: `(competition, plot) → (fingerprint, SVG)`.
+type PlotCache = HashMap<(String, String), (String, Arc<String>)>;
+
+/// The router's state: the sources and the plots drawn since the state
+/// last changed.
+struct App {
+    sources: Arc<Sources>,
+    /// `(competition, plot) → (fingerprint, SVG)`. Drawing is the costly
+    /// part of a page; a plot is redrawn only when the validator wrote.
+    plots: tokio::sync::Mutex<PlotCache>,
+}
+
+impl Deref for App {
+    type Target = Sources;
+    fn deref(&self) -> &Sources {
+        &self.sources
+    }
+}
+
+type Shared = State<Arc<App>>;
 
 /// Only this origin's scripts, styles and images; nothing inline.
 const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; \
@@ -39,7 +60,10 @@ pub fn router(sources: Arc<Sources>) -> Router {
         .route("/api/pools", get(api_pools))
         .fallback(not_found)
         .layer(axum::middleware::map_response(secure))
-        .with_state(sources)
+        .with_state(Arc::new(App {
+            sources,
+            plots: tokio::sync::Mutex::new(HashMap::new()),
+        }))
 }
 
 async fn secure(mut response: Response) -> Response {
@@ -179,22 +203,41 @@ async fn plot_svg(
     State(s): Shared,
     Path((id, kind)): Path<(String, String)>,
 ) -> Result<Response, PageError> {
-    let h = s.history(&id).await?;
-    let svg = match kind.as_str() {
-        "scores.svg" => plot::lines(
-            "Score by round (lower is better)",
-            "score (loss)",
-            &h.scores,
-        ),
-        "weights.svg" => plot::lines("This validator's weights", "weight", &h.weights),
-        "incentive.svg" => plot::lines("Incentive on chain", "incentive", &h.incentive),
+    let (title, y) = match kind.as_str() {
+        "scores.svg" => ("Score by round (lower is better)", "score (loss)"),
+        "weights.svg" => ("This validator's weights", "weight"),
+        "incentive.svg" => ("Incentive on chain", "incentive"),
         _ => {
             return Err(PageError(DashboardError::NotFound(format!(
                 "plot {kind:?}"
             ))))
         }
     };
-    Ok(([(header::CONTENT_TYPE, "image/svg+xml")], svg).into_response())
+    let fingerprint = s.fingerprint().await?;
+    // One drawing per plot and state change, even under many concurrent
+    // loads: the lock is held while drawing.
+    let mut plots = s.plots.lock().await;
+    let key = (id.clone(), kind.clone());
+    let svg = match plots.get(&key) {
+        Some((f, svg)) if *f == fingerprint => svg.clone(),
+        _ => {
+            let h = s.history(&id).await?;
+            let series = match kind.as_str() {
+                "scores.svg" => h.scores,
+                "weights.svg" => h.weights,
+                _ => h.incentive,
+            };
+            let svg = Arc::new(plot::lines(title, y, &series));
+            plots.insert(key, (fingerprint, svg.clone()));
+            svg
+        }
+    };
+    drop(plots);
+    Ok((
+        [(header::CONTENT_TYPE, "image/svg+xml")],
+        svg.as_str().to_owned(),
+    )
+        .into_response())
 }
 
 async fn api_fingerprint(State(s): Shared) -> Result<Json<serde_json::Value>, ApiError> {

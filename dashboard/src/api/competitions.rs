@@ -145,7 +145,8 @@ pub struct SnapshotRef {
 pub struct History {
     /// The competition's id.
     pub competition_id: u16,
-    /// Each model's score (a loss) at each round's sync block.
+    /// Each model's score (a loss) at each round's sync block. The series
+    /// are those of the last round's models, best score first.
     pub scores: Vec<Series>,
     /// The weight this validator gave each uid at each weights setting.
     pub weights: Vec<Series>,
@@ -171,14 +172,22 @@ pub struct Point {
     pub value: f64,
 }
 
-fn series(points: BTreeMap<u16, Vec<Point>>) -> Vec<Series> {
-    points
+/// The series of `points`, in the order of `order` (uids missing from it last).
+fn series(mut points: BTreeMap<u16, Vec<Point>>, order: &[u16]) -> Vec<Series> {
+    let first: Vec<(u16, Vec<Point>)> = order
+        .iter()
+        .filter_map(|uid| points.remove(uid).map(|p| (*uid, p)))
+        .collect();
+    let mut out: Vec<Series> = first
         .into_iter()
+        .chain(points)
         .map(|(uid, mut points)| {
             points.sort_by_key(|p| p.block);
             Series { uid, points }
         })
-        .collect()
+        .collect();
+    out.retain(|s| !s.points.is_empty());
+    out
 }
 
 impl Sources {
@@ -384,10 +393,25 @@ impl Sources {
                 incentive: Vec::new(),
             });
         };
-        let uids: std::collections::BTreeSet<u16> = evaluations.iter().map(|e| e.uid).collect();
+        // The models of the last round (what the leaderboard shows), best
+        // score first: a plot of every uid ever evaluated would be unreadable.
+        let last_sync = evaluations.iter().map(|e| e.sync_block).max();
+        let mut latest: Vec<(f64, u16)> = evaluations
+            .iter()
+            .filter(|e| Some(e.sync_block) == last_sync)
+            .map(|e| {
+                (
+                    e.score.filter(|v| v.is_finite()).unwrap_or(f64::INFINITY),
+                    e.uid,
+                )
+            })
+            .collect();
+        latest.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+        let order: Vec<u16> = latest.iter().map(|(_, uid)| *uid).collect();
+        let uids: std::collections::BTreeSet<u16> = order.iter().copied().collect();
         let mut scores: BTreeMap<u16, Vec<Point>> = BTreeMap::new();
         for e in &evaluations {
-            if let Some(value) = e.score.filter(|v| v.is_finite()) {
+            if let Some(value) = e.score.filter(|v| v.is_finite() && uids.contains(&e.uid)) {
                 scores.entry(e.uid).or_default().push(Point {
                     block: e.sync_block,
                     value,
@@ -417,9 +441,9 @@ impl Sources {
         }
         Ok(History {
             competition_id: id.0,
-            scores: series(scores),
-            weights: series(weight_points),
-            incentive: series(incentive),
+            scores: series(scores, &order),
+            weights: series(weight_points, &order),
+            incentive: series(incentive, &order),
         })
     }
 }
