@@ -50,6 +50,16 @@ pub trait Chain: Send + Sync {
         version_key: u64,
     ) -> Result<WeightsSubmission, ChainError>;
 
+    /// The weights each of `setters` holds on the subnet now, as the chain
+    /// stores them: `(setter, [(uid, value)])` for every setter that has any.
+    /// (SN37's validators read the large validators' weights to queue first
+    /// the models the network already rewards.)
+    async fn weights(
+        &self,
+        netuid: NetUid,
+        setters: &[Uid],
+    ) -> Result<Vec<(Uid, Vec<(Uid, u16)>)>, ChainError>;
+
     /// Where a commit `hotkey` (SS58) made with [`Chain::set_weights`] stands:
     /// still pending, revealed (gone from the chain's pending commits and the
     /// hotkey's weights on chain are the committed ones), or dropped.

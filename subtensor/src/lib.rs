@@ -153,6 +153,20 @@ impl Chain for SubtensorChain {
             .map_err(|e| e.into_chain_error(self.endpoint()))
     }
 
+    async fn weights(
+        &self,
+        netuid: NetUid,
+        setters: &[Uid],
+    ) -> Result<Vec<(Uid, Vec<(Uid, u16)>)>, ChainError> {
+        let setters = setters.to_vec();
+        self.run("weights", |conn| {
+            let setters = setters.clone();
+            async move { reads::weights(&conn, netuid, &setters).await }
+        })
+        .await
+        .map_err(|e| e.into_chain_error(self.endpoint()))
+    }
+
     async fn commit_status(
         &self,
         hotkey: &str,

@@ -74,6 +74,25 @@ pub(crate) async fn uid_of(
 }
 
 /// The subnet's neurons at the connection's best block.
+/// `Weights(netuid, uid)` of each setter, at the best block; setters with
+/// no weights are left out.
+pub(crate) async fn weights(
+    conn: &Connection,
+    netuid: NetUid,
+    setters: &[Uid],
+) -> Result<Vec<(Uid, Vec<(Uid, u16)>)>, SubtensorError> {
+    const OP: &str = "weights";
+    let (at, _) = conn.at_best().await?;
+    let mut out = Vec::with_capacity(setters.len());
+    for &setter in setters {
+        let row = fetch_value(&at, OP, storage::weights(), (netuid.0, setter.0)).await?;
+        if !row.is_empty() {
+            out.push((setter, row.into_iter().map(|(u, w)| (Uid(u), w)).collect()));
+        }
+    }
+    Ok(out)
+}
+
 pub(crate) async fn metagraph(
     conn: &Connection,
     netuid: NetUid,

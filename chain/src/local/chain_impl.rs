@@ -68,6 +68,15 @@ impl Chain for LocalChain {
         Ok(WeightsSubmission::Set)
     }
 
+    async fn weights(
+        &self,
+        netuid: NetUid,
+        setters: &[Uid],
+    ) -> Result<Vec<(Uid, Vec<(Uid, u16)>)>, ChainError> {
+        let setters = setters.to_vec();
+        self.blocking(move |c| c.weights_of(netuid, &setters)).await
+    }
+
     /// The local chain sets weights directly and never holds a commit: one is
     /// [`CommitStatus::Revealed`] when the hotkey's last weights, set at or after
     /// the commit's block, are the committed ones, and dropped otherwise.

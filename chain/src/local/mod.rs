@@ -251,6 +251,30 @@ impl LocalChain {
         })
     }
 
+    /// The weights `setters` hold on the subnet now: `(setter, [(uid, value)])`
+    /// for each setter that has weights, by uid.
+    pub fn weights_of(
+        &self,
+        netuid: NetUid,
+        setters: &[Uid],
+    ) -> Result<Vec<(Uid, Vec<(Uid, u16)>)>, ChainError> {
+        let rows = self.db.read(|tx| {
+            subnet::load(tx, netuid)?;
+            weights::rows(tx, netuid)
+        })?;
+        let mut out: Vec<(Uid, Vec<(Uid, u16)>)> = Vec::new();
+        for (setter, dest, value) in rows {
+            if !setters.contains(&Uid(setter)) {
+                continue;
+            }
+            match out.last_mut() {
+                Some((s, w)) if s.0 == setter => w.push((Uid(dest), value)),
+                _ => out.push((Uid(setter), vec![(Uid(dest), value)])),
+            }
+        }
+        Ok(out)
+    }
+
     /// Runs the subnet's due epochs inside a write transaction; returns the block.
     fn catch_up(
         &self,

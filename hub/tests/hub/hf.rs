@@ -77,10 +77,15 @@ async fn upload_then_download_round_trip() {
         tmp.path().join("cache/miner1/tiny").join(&id.commit)
     );
 
-    // A second download is served from the cache without touching the server.
-    let before = FakeHub::count(&server.counters().api);
+    // A second download is served from the cache: the revision is listed
+    // again (the copy is checked against it) but no file is fetched.
+    let files = |s: &FakeHub| {
+        FakeHub::count(&s.counters().resolve) + FakeHub::count(&s.counters().storage_get)
+    };
+    let (api, fetched) = (FakeHub::count(&server.counters().api), files(&server));
     assert_eq!(hub.download(&id, u64::MAX).await.unwrap(), model);
-    assert_eq!(FakeHub::count(&server.counters().api), before);
+    assert_eq!(FakeHub::count(&server.counters().api), api + 1);
+    assert_eq!(files(&server), fetched);
 }
 
 #[tokio::test]

@@ -238,7 +238,7 @@ mod tests {
             State::open(&path),
             Err(StateError::Schema {
                 found: 99,
-                expected: 2
+                expected: schema::SCHEMA_VERSION
             })
         ));
     }

@@ -3,10 +3,32 @@
 //! only adds; it never drops or rewrites a row.
 
 /// The version this build writes (`meta.schema`).
-pub(crate) const SCHEMA_VERSION: i64 = 2;
+pub(crate) const SCHEMA_VERSION: i64 = 3;
 
 /// `(version, SQL)`: what brings a file from the version before to this one.
-pub(crate) const MIGRATIONS: &[(i64, &str)] = &[(2, WEIGHT_COMMITS)];
+pub(crate) const MIGRATIONS: &[(i64, &str)] = &[(2, WEIGHT_COMMITS), (3, PROGRESS)];
+
+/// Version 3: models whose evaluation started and has not finished (a
+/// leftover row after a restart means the validator died meanwhile), and
+/// competitions waiting on a fault of the validator's own.
+const PROGRESS: &str = "
+CREATE TABLE IF NOT EXISTS in_progress (
+    competition_id INTEGER NOT NULL,
+    hotkey TEXT NOT NULL,
+    commitment TEXT NOT NULL,
+    starts INTEGER NOT NULL,         -- evaluations started, none finished
+    first_block INTEGER NOT NULL,    -- the block of the first start
+    last_block INTEGER NOT NULL,     -- the block of the latest start
+    PRIMARY KEY (competition_id, hotkey, commitment)
+);
+CREATE TABLE IF NOT EXISTS waits (
+    competition_id INTEGER PRIMARY KEY,
+    sync_block INTEGER NOT NULL,
+    block INTEGER NOT NULL,          -- when the fault was last seen
+    kind TEXT NOT NULL,              -- the fault's label: device, disk, dataset, ...
+    reason TEXT NOT NULL
+);
+";
 
 /// Version 2: weights committed timelock-encrypted (commit–reveal v4), and
 /// whether the chain has revealed them.
