@@ -121,7 +121,7 @@ impl Kind {
             Kind::HugeProjection => ("disqualified", "has shape"),
             Kind::EscapingShardName => ("disqualified", "leaves the model directory"),
             Kind::Symlink => ("disqualified", "config"),
-            Kind::TooManyFiles => ("download_failed", "more than 1000"),
+            Kind::TooManyFiles => ("download_failed", "more than the 1000 allowed"),
         }
     }
 }
