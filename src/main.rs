@@ -56,6 +56,11 @@ enum Command {
     /// Inspect a chain; administer the local chain.
     #[command(subcommand)]
     Chain(cmd::chain_admin::Command),
+    /// A competition's periodic leaderboard snapshot (table, JSON, Parquet).
+    Leaderboard(cmd::leaderboard::Args),
+    /// Funding pools: create, deposit, join, list, status, settle.
+    #[command(subcommand)]
+    Pool(cmd::pool::Command),
 }
 
 fn main() -> std::process::ExitCode {
@@ -83,6 +88,8 @@ fn main() -> std::process::ExitCode {
         Command::Validator(c) => cmd::validator::run(c),
         Command::Wallet(c) => cmd::wallet::run(c),
         Command::Chain(c) => cmd::chain_admin::run(c),
+        Command::Leaderboard(a) => cmd::leaderboard::run(a),
+        Command::Pool(c) => cmd::pool::run(c),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

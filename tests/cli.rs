@@ -255,3 +255,141 @@ fn demo_refuses_a_directory_that_holds_an_earlier_demo() {
     let o = gauntlet(&["demo", "--dir", &dir.path().to_string_lossy()]);
     assert_fails_with(&o, "already holds a demo");
 }
+
+#[test]
+fn loss_takes_token_ids_and_prints_per_token_log_probs_in_every_dtype() {
+    let m = tiny();
+    let io = tempfile::tempdir().expect("tempdir");
+    let input = write(
+        io.path(),
+        "ids.jsonl",
+        "{\"ids\": [5, 17, 200, 3, 9]}\n{\"text\": \"hello\"}\n",
+    );
+    let model = m.path().to_string_lossy().into_owned();
+    let mut per_dtype = Vec::new();
+    for dtype in ["f32", "bf16", "f16"] {
+        let o = gauntlet(&[
+            "loss",
+            "--model",
+            &model,
+            "--input",
+            &input,
+            "--json",
+            "--per-token",
+            "--dtype",
+            dtype,
+        ]);
+        assert!(o.status.success(), "{dtype}: {}", stderr(&o));
+        let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&o.stdout)
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("json line"))
+            .collect();
+        assert_eq!(lines[0]["tokens"], 5);
+        let lps: Vec<f64> = lines[0]["logprobs"]
+            .as_array()
+            .expect("logprobs")
+            .iter()
+            .map(|v| v.as_f64().expect("f64"))
+            .collect();
+        assert_eq!(lps.len(), 4, "{dtype}");
+        let mean = -lps.iter().sum::<f64>() / 4.0;
+        let nll = lines[0]["mean_nll"].as_f64().expect("nll");
+        assert!((mean - nll).abs() < 1e-5, "{dtype}: {mean} vs {nll}");
+        per_dtype.push(lps);
+    }
+    // Half precision stays near f32 on the same weights.
+    for half in &per_dtype[1..] {
+        for (a, b) in per_dtype[0].iter().zip(half) {
+            assert!((a - b).abs() < 0.25, "{a} vs {b}");
+        }
+    }
+    // Exactly one of `text` and `ids` per line.
+    let both = write(
+        io.path(),
+        "both.jsonl",
+        "{\"text\": \"a\", \"ids\": [1, 2]}\n",
+    );
+    assert_fails_with(
+        &gauntlet(&["loss", "--model", &model, "--input", &both]),
+        "exactly one of `text` and `ids`",
+    );
+}
+
+#[test]
+fn cuda_in_a_cpu_build_is_a_clear_error() {
+    if cfg!(feature = "cuda") {
+        return;
+    }
+    let m = tiny();
+    let io = tempfile::tempdir().expect("tempdir");
+    let input = write(io.path(), "in.jsonl", "{\"text\": \"hello\"}\n");
+    let o = gauntlet(&[
+        "loss",
+        "--model",
+        &m.path().to_string_lossy(),
+        "--input",
+        &input,
+        "--device",
+        "cuda",
+    ]);
+    assert_fails_with(&o, "built without CUDA support");
+    assert_fails_with(&o, "--features cuda");
+}
+
+#[test]
+fn bench_reports_every_workload_asked_for_as_json() {
+    let m = tiny();
+    let o = gauntlet(&[
+        "bench",
+        "--model",
+        &m.path().to_string_lossy(),
+        "--score",
+        "2x16,1x40",
+        "--gen-batches",
+        "1,3",
+        "--gen-tokens",
+        "4",
+        "--prompt-len",
+        "5",
+        "--reps",
+        "1",
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let r: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    assert_eq!(r["device"], "cpu");
+    assert_eq!(r["dtype"], "f32");
+    let rows = r["rows"].as_array().expect("rows");
+    let shapes: Vec<(String, u64, u64)> = rows
+        .iter()
+        .map(|row| {
+            (
+                row["workload"].as_str().expect("workload").to_owned(),
+                row["batch"].as_u64().expect("batch"),
+                row["seq_len"].as_u64().expect("seq"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        shapes,
+        vec![
+            ("score".into(), 2, 16),
+            ("score".into(), 1, 40),
+            ("generate".into(), 1, 9),
+            ("generate".into(), 3, 9)
+        ]
+    );
+    assert!(rows
+        .iter()
+        .all(|row| row["tokens_per_s"].as_f64().expect("rate") > 0.0));
+    assert_fails_with(
+        &gauntlet(&[
+            "bench",
+            "--model",
+            &m.path().to_string_lossy(),
+            "--score",
+            "3by4",
+        ]),
+        "SEQUENCESxTOKENS",
+    );
+}

@@ -222,7 +222,13 @@ async fn the_hostile_corpus_gets_named_verdicts_and_the_honest_models_all_the_we
         .by_hotkey(&validator.ss58())
         .unwrap()
         .uid;
-    let weights = world.chain.weights_of(NETUID, &[setter]).unwrap();
+    let weights = world
+        .chain
+        .read_weights(NETUID)
+        .unwrap()
+        .into_iter()
+        .filter(|(uid, _)| *uid == setter)
+        .collect::<Vec<_>>();
     let (_, set) = weights.first().expect("the validator set weights");
     let total: u64 = set.iter().map(|(_, w)| u64::from(*w)).sum();
     let on_honest: u64 = set

@@ -1,6 +1,6 @@
 //! The [`Chain`] trait every backend implements, and the plain data it returns.
 //!
-//! Kept small on purpose (the validator and the miner need only these seven calls):
+//! Kept small on purpose (the validator, the miner and observers need only these eight calls):
 //! administrative operations — creating subnets, registering, staking, stepping the
 //! clock — belong to the backends themselves.
 
@@ -50,16 +50,6 @@ pub trait Chain: Send + Sync {
         version_key: u64,
     ) -> Result<WeightsSubmission, ChainError>;
 
-    /// The weights each of `setters` holds on the subnet now, as the chain
-    /// stores them: `(setter, [(uid, value)])` for every setter that has any.
-    /// (SN37's validators read the large validators' weights to queue first
-    /// the models the network already rewards.)
-    async fn weights(
-        &self,
-        netuid: NetUid,
-        setters: &[Uid],
-    ) -> Result<Vec<(Uid, Vec<(Uid, u16)>)>, ChainError>;
-
     /// Where a commit `hotkey` (SS58) made with [`Chain::set_weights`] stands:
     /// still pending, revealed (gone from the chain's pending commits and the
     /// hotkey's weights on chain are the committed ones), or dropped.
@@ -69,7 +59,15 @@ pub trait Chain: Send + Sync {
         netuid: NetUid,
         commit: &WeightsCommit,
     ) -> Result<CommitStatus, ChainError>;
+
+    /// The weights every neuron has on chain now: `(setter uid, [(dest uid,
+    /// value)])`, by setter uid then dest uid; a neuron with no weights is
+    /// left out. What observers compare validators by.
+    async fn weights(&self, netuid: NetUid) -> Result<Vec<WeightsRow>, ChainError>;
 }
+
+/// One neuron's weights on chain: its uid and `(dest uid, u16 value)` pairs.
+pub type WeightsRow = (Uid, Vec<(Uid, u16)>);
 
 /// One neuron of a subnet.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]

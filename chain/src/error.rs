@@ -157,6 +157,22 @@ pub enum ChainError {
         /// What the chain asked for.
         what: String,
     },
+    /// An account holds less than a transfer needs.
+    #[error("account {account} holds {available} rao, the transfer needs {needed}")]
+    InsufficientBalance {
+        /// The account's SS58 address (or a pool's account name).
+        account: String,
+        /// What the transfer needs, in rao.
+        needed: u64,
+        /// What the account holds, in rao.
+        available: u64,
+    },
+    /// An amount is zero where it must not be, or a sum would overflow.
+    #[error("invalid amount: {reason}")]
+    InvalidAmount {
+        /// What is wrong with it.
+        reason: String,
+    },
     /// The chain refused an extrinsic for another reason (a dispatch error).
     #[error("the chain refused the call: {reason}")]
     Rejected {
@@ -246,6 +262,8 @@ impl ChainError {
             | ChainError::Clock { .. }
             | ChainError::CommitRevealEnabled { .. }
             | ChainError::Rejected { .. }
+            | ChainError::InsufficientBalance { .. }
+            | ChainError::InvalidAmount { .. }
             | ChainError::Unsupported { .. }
             | ChainError::Io { .. }
             | ChainError::Corrupt { .. }

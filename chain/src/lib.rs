@@ -68,10 +68,12 @@ pub mod submission;
 pub mod wallet;
 pub mod yuma;
 
-pub use chain::{Chain, CommitmentRecord, Metagraph, Neuron};
+pub use chain::{Chain, CommitmentRecord, Metagraph, Neuron, WeightsRow};
 pub use commitment::{Commitment, CommitmentError, RepoPart};
 pub use error::ChainError;
-pub use local::{ClockMode, Genesis, LocalChain, SubnetParams, WeightsRecord};
+pub use local::{
+    BatchOutcome, ClockMode, Genesis, LocalChain, SubnetParams, Transfer, WeightsRecord,
+};
 pub use submission::{CommitStatus, WeightsCommit, WeightsSubmission};
 pub use wallet::{
     EnvPassword, Hotkey, NoPassword, PasswordSource, Wallet, WalletError, PASSWORD_ENV,

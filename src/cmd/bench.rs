@@ -139,14 +139,22 @@ fn matmul_peak(device: &Device, dtype: DType, reps: usize) -> Result<(String, f6
     ))
 }
 
+/// `n` pseudo-random ids of a `vocab`-token vocabulary, away from its first
+/// and last 500 ids (special tokens) when it is large enough to have them.
 fn tokens(n: usize, vocab: usize, seed: u64) -> Vec<u32> {
+    let vocab = vocab.max(1) as u64;
+    let (low, span) = if vocab > 2_000 {
+        (500, vocab - 1_000)
+    } else {
+        (0, vocab)
+    };
     let mut x = seed | 1;
     (0..n)
         .map(|_| {
             x ^= x << 13;
             x ^= x >> 7;
             x ^= x << 17;
-            (x % (vocab as u64 - 1000) + 500) as u32
+            (x % span + low) as u32
         })
         .collect()
 }

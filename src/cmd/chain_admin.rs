@@ -62,6 +62,29 @@ pub enum Command {
         #[command(flatten)]
         chain: ChainArgs,
     },
+    /// Credit an account on the local chain out of nothing (a local network's
+    /// faucet, for funders of pools).
+    Fund {
+        #[command(flatten)]
+        chain: ChainArgs,
+        /// The account (SS58).
+        #[arg(long)]
+        account: String,
+        /// TAO to credit (decimal, at most 9 places).
+        #[arg(long)]
+        tao: String,
+    },
+    /// An account's free balance on the local chain.
+    Balance {
+        #[command(flatten)]
+        chain: ChainArgs,
+        /// The account (SS58, or `pool:<id>` for a pool).
+        #[arg(long)]
+        account: String,
+        /// Print `{"account", "rao", "tao"}` as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Show the subnet's metagraph and commitments (any chain).
     Metagraph {
         #[command(flatten)]
@@ -118,6 +141,33 @@ pub fn run(cmd: Command) -> Result<()> {
             chain.local()?.run_epoch(chain.netuid())?;
             println!("epoch run");
         }
+        Command::Fund {
+            chain,
+            account,
+            tao,
+        } => {
+            let amount = gauntlet_pools::Tao::parse(&tao)?;
+            let total = chain.local()?.fund(&account, amount.rao())?;
+            println!(
+                "{} holds {} TAO",
+                super::printable(&account),
+                gauntlet_pools::Tao::from_rao(total)
+            );
+        }
+        Command::Balance {
+            chain,
+            account,
+            json,
+        } => {
+            let rao = chain.local()?.balance(&account)?;
+            let tao = gauntlet_pools::Tao::from_rao(rao).to_string();
+            if json {
+                return print_json(
+                    &serde_json::json!({"account": account, "rao": rao, "tao": tao}),
+                );
+            }
+            println!("{} holds {tao} TAO", super::printable(&account));
+        }
         Command::Metagraph { chain, json } => {
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
@@ -153,7 +203,9 @@ pub fn run(cmd: Command) -> Result<()> {
             for c in &commitments {
                 println!(
                     "commitment of {} at block {}: {}",
-                    c.hotkey, c.block.0, c.data
+                    c.hotkey,
+                    c.block.0,
+                    super::printable(&c.data)
                 );
             }
         }

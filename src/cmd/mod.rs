@@ -9,9 +9,12 @@ pub mod data;
 pub mod demo;
 pub mod eval;
 pub mod import_gguf;
+pub mod leaderboard;
 pub mod loss;
 pub mod miner;
 pub mod miner_eval;
+pub mod parquet;
+pub mod pool;
 pub mod validator;
 pub mod wallet;
 
@@ -75,6 +78,20 @@ impl From<DeviceArg> for DeviceKind {
             DeviceArg::Cuda => DeviceKind::Cuda,
         }
     }
+}
+
+/// `text` with control characters escaped (`\u{1b}`…), for terminals: a
+/// miner-controlled string never moves the cursor or rewrites a line.
+pub fn printable(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }
 
 /// Prints `value` as one line of JSON on stdout.

@@ -66,7 +66,7 @@ mod writes;
 
 use gauntlet_chain::{
     Chain, ChainError, CommitStatus, CommitmentRecord, Hotkey, Metagraph, WeightsCommit,
-    WeightsSubmission,
+    WeightsRow, WeightsSubmission,
 };
 use gauntlet_constants::{Block, NetUid, Uid};
 
@@ -135,6 +135,14 @@ impl Chain for SubtensorChain {
         .map_err(|e| e.into_chain_error(self.endpoint()))
     }
 
+    async fn weights(&self, netuid: NetUid) -> Result<Vec<WeightsRow>, ChainError> {
+        self.run("weights", |conn| async move {
+            reads::weights(&conn, netuid).await
+        })
+        .await
+        .map_err(|e| e.into_chain_error(self.endpoint()))
+    }
+
     async fn commit(&self, hotkey: &Hotkey, netuid: NetUid, data: &str) -> Result<(), ChainError> {
         self.commit_impl(hotkey, netuid, data)
             .await
@@ -151,20 +159,6 @@ impl Chain for SubtensorChain {
         self.set_weights_impl(hotkey, netuid, weights, version_key)
             .await
             .map_err(|e| e.into_chain_error(self.endpoint()))
-    }
-
-    async fn weights(
-        &self,
-        netuid: NetUid,
-        setters: &[Uid],
-    ) -> Result<Vec<(Uid, Vec<(Uid, u16)>)>, ChainError> {
-        let setters = setters.to_vec();
-        self.run("weights", |conn| {
-            let setters = setters.clone();
-            async move { reads::weights(&conn, netuid, &setters).await }
-        })
-        .await
-        .map_err(|e| e.into_chain_error(self.endpoint()))
     }
 
     async fn commit_status(

@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use gauntlet_chain::{ChainError, CommitmentRecord, Metagraph, Neuron};
+use gauntlet_chain::{ChainError, CommitmentRecord, Metagraph, Neuron, WeightsRow};
 use gauntlet_constants::{Block, NetUid, Uid};
 use subxt::client::OnlineClientAtBlock;
 use subxt::ext::scale_decode::DecodeAsType;
@@ -74,25 +74,6 @@ pub(crate) async fn uid_of(
 }
 
 /// The subnet's neurons at the connection's best block.
-/// `Weights(netuid, uid)` of each setter, at the best block; setters with
-/// no weights are left out.
-pub(crate) async fn weights(
-    conn: &Connection,
-    netuid: NetUid,
-    setters: &[Uid],
-) -> Result<Vec<(Uid, Vec<(Uid, u16)>)>, SubtensorError> {
-    const OP: &str = "weights";
-    let (at, _) = conn.at_best().await?;
-    let mut out = Vec::with_capacity(setters.len());
-    for &setter in setters {
-        let row = fetch_value(&at, OP, storage::weights(), (netuid.0, setter.0)).await?;
-        if !row.is_empty() {
-            out.push((setter, row.into_iter().map(|(u, w)| (Uid(u), w)).collect()));
-        }
-    }
-    Ok(out)
-}
-
 pub(crate) async fn metagraph(
     conn: &Connection,
     netuid: NetUid,
@@ -216,6 +197,46 @@ async fn stakes(
         }
     }
     Ok(stakes)
+}
+
+/// Every neuron's weights on the subnet at the best block, by setter uid.
+pub(crate) async fn weights(
+    conn: &Connection,
+    netuid: NetUid,
+) -> Result<Vec<WeightsRow>, SubtensorError> {
+    const OP: &str = "weights";
+    const NAME: &str = "SubtensorModule.Weights";
+    let (at, _) = conn.at_best().await?;
+    let mut entries = at
+        .storage()
+        .iter(storage::weights(), (netuid.0,))
+        .await
+        .map_err(|e| node(OP, format!("{NAME}: {e}")))?;
+    let mut rows = Vec::new();
+    while let Some(entry) = entries.next().await {
+        let entry = entry.map_err(|e| node(OP, format!("{NAME}: {e}")))?;
+        let uid = entry
+            .key()
+            .map_err(|e| decode_error(format!("{NAME} key"), e))?
+            .part(1)
+            .map(|part| part.decode_as::<u16>())
+            .transpose()
+            .map_err(|e| decode_error(format!("{NAME} uid"), e))?
+            .flatten()
+            .ok_or_else(|| decode_error(format!("{NAME} key"), "no uid in the key"))?;
+        let pairs: Vec<(u16, u16)> = entry
+            .value()
+            .decode()
+            .map_err(|e| decode_error(format!("{NAME}({}, {uid})", netuid.0), e))?;
+        if !pairs.is_empty() {
+            rows.push((
+                Uid(uid),
+                pairs.into_iter().map(|(d, v)| (Uid(d), v)).collect(),
+            ));
+        }
+    }
+    rows.sort_by_key(|(uid, _)| *uid);
+    Ok(rows)
 }
 
 /// Every hotkey's commitment on the subnet at the best block; records that are not

@@ -6,7 +6,7 @@ use gauntlet_constants::{Block, NetUid, Uid};
 use super::LocalChain;
 use crate::{
     Chain, ChainError, CommitStatus, CommitmentRecord, Hotkey, Metagraph, WeightsCommit,
-    WeightsSubmission,
+    WeightsRow, WeightsSubmission,
 };
 
 impl LocalChain {
@@ -48,6 +48,10 @@ impl Chain for LocalChain {
         self.blocking(move |c| c.read_commitments(netuid)).await
     }
 
+    async fn weights(&self, netuid: NetUid) -> Result<Vec<WeightsRow>, ChainError> {
+        self.blocking(move |c| c.read_weights(netuid)).await
+    }
+
     async fn commit(&self, hotkey: &Hotkey, netuid: NetUid, data: &str) -> Result<(), ChainError> {
         let (signer, data) = (hotkey.ss58(), data.to_owned());
         self.blocking(move |c| c.commit_as(&signer, netuid, &data))
@@ -66,15 +70,6 @@ impl Chain for LocalChain {
         self.blocking(move |c| c.set_weights_as(&signer, netuid, &uids, &values, version_key))
             .await?;
         Ok(WeightsSubmission::Set)
-    }
-
-    async fn weights(
-        &self,
-        netuid: NetUid,
-        setters: &[Uid],
-    ) -> Result<Vec<(Uid, Vec<(Uid, u16)>)>, ChainError> {
-        let setters = setters.to_vec();
-        self.blocking(move |c| c.weights_of(netuid, &setters)).await
     }
 
     /// The local chain sets weights directly and never holds a commit: one is

@@ -23,6 +23,7 @@
 //! - Weights set in an earlier block than their target's registration are dropped
 //!   at epochs (subtensor also drops those set in the same block).
 
+mod balances;
 mod chain_impl;
 mod clock;
 mod commitments;
@@ -33,6 +34,7 @@ mod schema;
 mod subnet;
 mod weights;
 
+pub use balances::{BatchOutcome, Transfer};
 pub use clock::{ClockMode, Genesis};
 pub use subnet::SubnetParams;
 pub use weights::WeightsRecord;
@@ -207,6 +209,23 @@ impl LocalChain {
         self.with_epochs_current(netuid, |tx, _| metagraph::consensus(tx, netuid))
     }
 
+    /// Every neuron's weights on chain now: the synchronous form of
+    /// [`Chain::weights`](crate::Chain::weights).
+    pub fn read_weights(&self, netuid: NetUid) -> Result<Vec<crate::WeightsRow>, ChainError> {
+        let rows = self.db.read(|tx| {
+            subnet::load(tx, netuid)?;
+            weights::rows(tx, netuid)
+        })?;
+        let mut out: Vec<crate::WeightsRow> = Vec::new();
+        for (setter, dest, value) in rows {
+            match out.last_mut() {
+                Some((uid, pairs)) if uid.0 == setter => pairs.push((Uid(dest), value)),
+                _ => out.push((Uid(setter), vec![(Uid(dest), value)])),
+            }
+        }
+        Ok(out)
+    }
+
     /// Every hotkey's latest commitment on the subnet, oldest first: the synchronous
     /// form of [`Chain::commitments`](crate::Chain::commitments).
     pub fn read_commitments(&self, netuid: NetUid) -> Result<Vec<CommitmentRecord>, ChainError> {
@@ -251,28 +270,35 @@ impl LocalChain {
         })
     }
 
-    /// The weights `setters` hold on the subnet now: `(setter, [(uid, value)])`
-    /// for each setter that has weights, by uid.
-    pub fn weights_of(
+    /// The free balance of `account`, in rao (0 for an account never seen).
+    pub fn balance(&self, account: &str) -> Result<u64, ChainError> {
+        self.db.read(|tx| balances::balance(tx, account))
+    }
+
+    /// Adds `rao` to `account` out of nothing, as a local network's faucet
+    /// does; returns the new balance.
+    pub fn fund(&self, account: &str, rao: u64) -> Result<u64, ChainError> {
+        self.db.write(|tx| balances::mint(tx, account, rao))
+    }
+
+    /// Pays every transfer from `source` at once, or none (too little balance);
+    /// the batch `key` is made at most once: a key made before is answered with
+    /// [`BatchOutcome::AlreadyMade`] and moves nothing.
+    pub fn transfer_batch(
         &self,
-        netuid: NetUid,
-        setters: &[Uid],
-    ) -> Result<Vec<(Uid, Vec<(Uid, u16)>)>, ChainError> {
-        let rows = self.db.read(|tx| {
-            subnet::load(tx, netuid)?;
-            weights::rows(tx, netuid)
-        })?;
-        let mut out: Vec<(Uid, Vec<(Uid, u16)>)> = Vec::new();
-        for (setter, dest, value) in rows {
-            if !setters.contains(&Uid(setter)) {
-                continue;
-            }
-            match out.last_mut() {
-                Some((s, w)) if s.0 == setter => w.push((Uid(dest), value)),
-                _ => out.push((Uid(setter), vec![(Uid(dest), value)])),
-            }
-        }
-        Ok(out)
+        key: &str,
+        source: &str,
+        transfers: &[Transfer],
+    ) -> Result<BatchOutcome, ChainError> {
+        self.db.write(|tx| {
+            let now = self.info.current_block(tx)?;
+            balances::transfer_batch(tx, key, source, transfers, now)
+        })
+    }
+
+    /// The transfers of batch `key`, in order (empty for a key never made).
+    pub fn transfers_of(&self, key: &str) -> Result<Vec<Transfer>, ChainError> {
+        self.db.read(|tx| balances::batch(tx, key))
     }
 
     /// Runs the subnet's due epochs inside a write transaction; returns the block.

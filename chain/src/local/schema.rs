@@ -8,7 +8,9 @@ use crate::ChainError;
 pub(crate) const SCHEMA_VERSION: u32 = 1;
 
 /// Tables of schema version 1. Integers are SQLite's signed 64-bit ones: stake,
-/// emission and blocks stay far below `i64::MAX`.
+/// emission and blocks stay far below `i64::MAX`; balances are checked against
+/// it. The balance tables were added to version 1 later: every table is created
+/// when missing, so an older file gains them on its next open.
 const TABLES: &str = "
 CREATE TABLE IF NOT EXISTS meta (
     key   TEXT PRIMARY KEY,
@@ -83,6 +85,22 @@ CREATE TABLE IF NOT EXISTS epochs (
     netuid INTEGER NOT NULL,
     block  INTEGER NOT NULL,
     PRIMARY KEY (netuid, block)
+);
+CREATE TABLE IF NOT EXISTS balances (
+    account TEXT PRIMARY KEY,
+    rao     INTEGER NOT NULL CHECK (rao >= 0)
+);
+CREATE TABLE IF NOT EXISTS transfer_batches (
+    batch TEXT PRIMARY KEY,
+    block INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS transfers (
+    id     INTEGER PRIMARY KEY AUTOINCREMENT,
+    batch  TEXT NOT NULL REFERENCES transfer_batches(batch),
+    source TEXT NOT NULL,
+    dest   TEXT NOT NULL,
+    rao    INTEGER NOT NULL,
+    block  INTEGER NOT NULL
 );
 ";
 

@@ -364,3 +364,35 @@ async fn weights_are_set_directly_and_a_commit_reads_as_revealed_only_when_appli
     assert_eq!(status(commit(vec![7], 5)).await, CommitStatus::Dropped);
     assert_eq!(status(commit(vec![65535], 6)).await, CommitStatus::Dropped);
 }
+
+#[tokio::test]
+async fn weights_of_every_setter_are_read_by_uid() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let chain = manual_chain(dir.path(), &SubnetParams::default());
+    let (a, b, m) = (hotkey(3, 0), hotkey(3, 1), hotkey(3, 2));
+    for k in [&a, &b, &m] {
+        chain.register(NET, &k.ss58()).expect("register");
+    }
+    chain.add_stake(NET, &a.ss58(), 1).expect("stake");
+    chain.add_stake(NET, &b.ss58(), 1).expect("stake");
+    assert_eq!(chain.weights(NET).await.expect("weights"), vec![]);
+    chain
+        .set_weights_as(&b.ss58(), NET, &[Uid(1), Uid(2)], &[7, 9], 0)
+        .expect("weights");
+    chain
+        .set_weights_as(&a.ss58(), NET, &[Uid(2)], &[1], 0)
+        .expect("weights");
+    let rows = chain.weights(NET).await.expect("weights");
+    let values =
+        |row: &(Uid, Vec<(Uid, u16)>)| row.1.iter().map(|(d, v)| (d.0, *v)).collect::<Vec<_>>();
+    assert_eq!(
+        rows.iter().map(|r| r.0).collect::<Vec<_>>(),
+        [Uid(0), Uid(1)]
+    );
+    assert_eq!(values(&rows[0]), [(2, 1)]);
+    assert_eq!(values(&rows[1]), [(1, 7), (2, 9)]);
+    assert!(matches!(
+        chain.weights(NetUid(99)).await,
+        Err(ChainError::SubnetNotFound { .. })
+    ));
+}

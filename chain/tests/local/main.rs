@@ -1,5 +1,6 @@
 //! Integration tests of `LocalChain` on real SQLite files in temporary directories.
 
+mod balances;
 mod basics;
 mod concurrency;
 mod refusals;

@@ -237,6 +237,12 @@ async fn demo(args: &Args, dir: &Path) -> Result<()> {
     );
     eprintln!("demo: validator round ({} samples per task)", args.samples);
     let report = validator.run_round().await?;
+    // The day's leaderboard snapshot (`gauntlet leaderboard --state
+    // DIR/validator.sqlite` shows it; funding pools pay by it).
+    validator.snapshot_leaderboards(
+        gauntlet_constants::Block(report.block),
+        gauntlet_validator::state::DAY_BLOCKS,
+    )?;
 
     // One Yuma epoch turns the weights into incentive.
     chain.advance(1)?;

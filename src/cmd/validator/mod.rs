@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use gauntlet_constants::{version_key, PROTOCOL_VERSION};
+use gauntlet_constants::{version_key, Block, PROTOCOL_VERSION};
 use gauntlet_datasets::DataCache;
 use gauntlet_validator::{State, Validator, ValidatorConfig};
 
@@ -64,6 +64,10 @@ pub struct RunArgs {
     /// every round, letting the chain refuse).
     #[arg(long, default_value_t = gauntlet_constants::WEIGHTS_RATE_LIMIT_BLOCKS)]
     weights_interval: u64,
+    /// Blocks per leaderboard snapshot (what funding pools pay by): one
+    /// snapshot per competition and period, from its last round.
+    #[arg(long, default_value_t = gauntlet_validator::state::DAY_BLOCKS)]
+    leaderboard_period: u64,
     /// Sandbox limits, cache budget and deadlines.
     #[command(flatten)]
     sandbox: sandbox::SandboxArgs,
@@ -134,6 +138,16 @@ async fn run_loop(args: RunArgs) -> Result<()> {
     loop {
         match validator.run_round().await {
             Ok(report) => {
+                let taken = validator
+                    .snapshot_leaderboards(Block(report.block), args.leaderboard_period)
+                    .context("taking the leaderboard snapshots")?;
+                for s in &taken {
+                    tracing::info!(
+                        competition = s.competition_id,
+                        block = s.block,
+                        "leaderboard snapshot taken"
+                    );
+                }
                 if args.json {
                     print_json(&report)?;
                 } else if let Some(w) = &report.weights {

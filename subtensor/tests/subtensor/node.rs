@@ -180,6 +180,35 @@ async fn metagraph_reads_every_neuron() {
 }
 
 #[tokio::test]
+async fn weights_of_every_setter_are_read_by_uid() {
+    let (double, chain) = setup().await;
+    assert_eq!(chain.weights(NetUid(NET)).await.unwrap(), vec![]);
+    let put = |uid: u16, pairs: Vec<(u16, u16)>| {
+        double.state.put(
+            storage::<(u16, u16), Value>("SubtensorModule", "Weights"),
+            (NET, uid),
+            pairs.encode(),
+        );
+    };
+    put(2, vec![(1, 100), (2, 65_535)]);
+    put(0, vec![(1, 65_535)]);
+    put(1, vec![]);
+    // Another subnet's weights are not this one's.
+    double.state.put(
+        storage::<(u16, u16), Value>("SubtensorModule", "Weights"),
+        (NET + 1, 0u16),
+        vec![(0u16, 1u16)].encode(),
+    );
+    assert_eq!(
+        chain.weights(NetUid(NET)).await.unwrap(),
+        vec![
+            (Uid(0), vec![(Uid(1), 65_535)]),
+            (Uid(2), vec![(Uid(1), 100), (Uid(2), 65_535)]),
+        ]
+    );
+}
+
+#[tokio::test]
 async fn undecodable_storage_is_an_error_not_a_panic() {
     let (double, chain) = setup().await;
     // A Vec<bool> claiming 64 items but holding one byte.

@@ -206,6 +206,17 @@ impl Validator {
         &self.state
     }
 
+    /// Takes the leaderboard snapshot of each competition whose period
+    /// (`block / period_blocks`) has none yet, from its last finished round;
+    /// returns those taken (see [`State::snapshot_leaderboards`]).
+    pub fn snapshot_leaderboards(
+        &mut self,
+        block: gauntlet_constants::Block,
+        period_blocks: u64,
+    ) -> Result<Vec<crate::state::LeaderboardSnapshot>, crate::state::StateError> {
+        self.state.snapshot_leaderboards(block, period_blocks)
+    }
+
     /// Runs every stage once at the chain's current block: evaluates each
     /// active competition not yet evaluated at this sync block, then sets
     /// weights. Resumable: what was saved is not redone. A competition hit by
@@ -217,6 +228,7 @@ impl Validator {
         let seed = Seed::from_block_hash(&hash);
         tracing::info!(block = block.0, sync = sync.0, seed = %seed.hex(), "round");
         let metagraph = self.chain.metagraph(self.config.netuid).await?;
+        self.state.record_metagraph(&metagraph)?;
         let commitments = self.chain.commitments(self.config.netuid).await?;
         let priority = queue::priority(self.chain.as_ref(), self.config.netuid, &metagraph).await;
         let registry = self.registry.clone();

@@ -32,8 +32,11 @@ pub(crate) async fn priority(
     if large.is_empty() {
         return BTreeSet::new();
     }
-    match chain.weights(netuid, &large).await {
-        Ok(rows) => weighted(&rows),
+    match chain.weights(netuid).await {
+        Ok(mut rows) => {
+            rows.retain(|(setter, _)| large.contains(setter));
+            weighted(&rows)
+        }
         Err(e) => {
             tracing::warn!(error = %e, "cannot read the large validators' weights; no priority this round");
             BTreeSet::new()

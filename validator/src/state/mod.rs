@@ -7,10 +7,14 @@
 //! resumes where it stopped: finished evaluations are read back, not redone.
 
 mod commits;
+mod history;
+mod leaderboard;
 mod progress;
 mod schema;
 
 pub use commits::CommitRow;
+pub use history::{EvaluationRecord, NeuronObservation, SampleRecord};
+pub use leaderboard::{rank, LeaderboardRow, LeaderboardSnapshot, DAY_BLOCKS};
 pub use progress::{Marker, Wait};
 
 use std::collections::BTreeMap;

@@ -3,12 +3,17 @@
 //! only adds; it never drops or rewrites a row.
 
 /// The version this build writes (`meta.schema`).
-pub(crate) const SCHEMA_VERSION: i64 = 3;
+pub(crate) const SCHEMA_VERSION: i64 = 5;
 
 /// `(version, SQL)`: what brings a file from the version before to this one.
-pub(crate) const MIGRATIONS: &[(i64, &str)] = &[(2, WEIGHT_COMMITS), (3, PROGRESS)];
+pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
+    (2, WEIGHT_COMMITS),
+    (3, LEADERBOARDS),
+    (4, NEURON_HISTORY),
+    (5, PROGRESS),
+];
 
-/// Version 3: models whose evaluation started and has not finished (a
+/// Version 5: models whose evaluation started and has not finished (a
 /// leftover row after a restart means the validator died meanwhile), and
 /// competitions waiting on a fault of the validator's own.
 const PROGRESS: &str = "
@@ -27,6 +32,34 @@ CREATE TABLE IF NOT EXISTS waits (
     block INTEGER NOT NULL,          -- when the fault was last seen
     kind TEXT NOT NULL,              -- the fault's label: device, disk, dataset, ...
     reason TEXT NOT NULL
+);
+";
+
+/// Version 4: the neurons seen on chain at each round (incentive and stake
+/// over time, for observers).
+const NEURON_HISTORY: &str = "
+CREATE TABLE IF NOT EXISTS neuron_history (
+    netuid INTEGER NOT NULL,
+    block INTEGER NOT NULL,          -- the block the metagraph was read at
+    uid INTEGER NOT NULL,
+    hotkey TEXT NOT NULL,
+    stake INTEGER NOT NULL,          -- rao
+    incentive REAL NOT NULL,         -- fraction of the subnet's
+    emission INTEGER NOT NULL,       -- rao
+    PRIMARY KEY (netuid, block, uid)
+);
+";
+
+/// Version 3: periodic leaderboard snapshots (what funding pools pay by).
+const LEADERBOARDS: &str = "
+CREATE TABLE IF NOT EXISTS leaderboards (
+    competition_id INTEGER NOT NULL,
+    period INTEGER NOT NULL,         -- block / period length
+    period_blocks INTEGER NOT NULL,  -- the period length it was taken with
+    block INTEGER NOT NULL,          -- the block it was taken at
+    sync_block INTEGER NOT NULL,     -- the round it shows
+    rows TEXT NOT NULL,              -- JSON [LeaderboardRow, ...], ranked
+    PRIMARY KEY (competition_id, period_blocks, period)
 );
 ";
 
