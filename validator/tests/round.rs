@@ -323,3 +323,55 @@ async fn a_device_failure_is_never_a_miners_verdict() {
         .unwrap();
     assert_eq!(row.verdict, "evaluated", "{row:?}");
 }
+
+/// A dataset a task needs is missing: the competition waits (scoring it
+/// without the task would disagree with every other validator), no miner
+/// gets a verdict, and once the data is back the model is scored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missing_dataset_makes_the_competition_wait_without_a_verdict() {
+    let tmp = tempfile::tempdir().unwrap();
+    let world = World::new(tmp.path());
+    let v = hotkey(100);
+    world.add_validator(&v);
+    let m = world.model("m", 1);
+    let uid = world.push(&hotkey(1), &m, "alice/tiny").await;
+    world.chain.advance(20).unwrap();
+    let words = world.data.path("words/american-english");
+    std::fs::remove_file(&words).unwrap();
+
+    let mut validator = world.validator(v.clone(), "v.sqlite");
+    let report = validator
+        .run_round()
+        .await
+        .expect("a missing dataset is not a crash");
+    assert!(report.competitions.is_empty(), "{report:?}");
+    assert_eq!(report.waiting.len(), 1, "{report:?}");
+    assert_eq!(report.waiting[0].kind, "dataset");
+    assert!(
+        report.waiting[0].reason.contains("WORD_SORTING"),
+        "{:?}",
+        report.waiting[0]
+    );
+    assert!(
+        validator
+            .state()
+            .models()
+            .unwrap()
+            .iter()
+            .all(|r| r.uid.0 != uid),
+        "the miner got a verdict"
+    );
+    assert_eq!(validator.state().waits().unwrap()[0].kind, "dataset");
+    drop(validator);
+
+    gauntlet_validator::testing::data(&tmp.path().join("data"));
+    let mut validator = world.validator(v, "v.sqlite");
+    let report = validator.run_round().await.unwrap();
+    let row = report.competitions[0]
+        .1
+        .iter()
+        .find(|r| r.uid == uid)
+        .unwrap();
+    assert_eq!(row.verdict, "evaluated", "{row:?}");
+    assert!(validator.state().waits().unwrap().is_empty());
+}

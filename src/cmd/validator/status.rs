@@ -25,19 +25,9 @@ pub struct StatusArgs {
     json: bool,
 }
 
-/// `text` with control characters and bidirectional overrides escaped
-/// (`\u{1b}`), at most `max` characters of it.
+/// The first `max` characters of `text`, made [`printable`](crate::cmd::printable).
 pub fn printable(text: &str, max: usize) -> String {
-    let mut out = String::new();
-    for c in text.chars().take(max) {
-        let bidi = matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
-        if c.is_control() || bidi {
-            out.push_str(&c.escape_unicode().to_string());
-        } else {
-            out.push(c);
-        }
-    }
-    out
+    crate::cmd::printable(&text.chars().take(max).collect::<String>())
 }
 
 /// Prints the state.
