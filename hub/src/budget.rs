@@ -165,7 +165,10 @@ pub(crate) fn free_bytes(dir: &Path) -> Result<u64, HubError> {
     }
     // SAFETY: statvfs succeeded, so `s` is initialised.
     let s = unsafe { s.assume_init() };
-    Ok((s.f_bavail as u64).saturating_mul(s.f_frsize as u64))
+    // `fsblkcnt_t` and `c_ulong` are 32 bits on some targets, 64 on this one.
+    #[allow(clippy::unnecessary_cast)]
+    let (blocks, size) = (s.f_bavail as u64, s.f_frsize as u64);
+    Ok(blocks.saturating_mul(size))
 }
 
 #[cfg(test)]
