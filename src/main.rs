@@ -11,6 +11,11 @@ mod cmd;
 mod input;
 mod progress;
 
+/// The system allocator, telling a sandboxed evaluation's parent when an
+/// allocation failed (see `gauntlet_validator::sandbox`).
+#[global_allocator]
+static ALLOCATOR: gauntlet_validator::sandbox::OomAware = gauntlet_validator::sandbox::OomAware;
+
 /// Gauntlet: decentralized LLM evaluation, a Bittensor-style subnet in Rust.
 #[derive(Parser)]
 #[command(name = "gauntlet", version, about)]

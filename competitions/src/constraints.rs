@@ -28,7 +28,15 @@ pub struct Constraints {
     pub max_repo_bytes: u64,
     /// Limits on the Frobenius norms of attention and MLP projections.
     pub weight_norm: WeightNormCheck,
+    /// Wall-clock seconds a validator gives one model's check, load and
+    /// evaluation before the model is judged `timed_out`.
+    pub max_eval_seconds: u64,
 }
+
+/// Seconds allowed per model when a definition does not say: two hours,
+/// about four times what SmolLM2-135M takes for INSTRUCT_8B's reference
+/// sample counts on two CPU cores (docs/PERFORMANCE.md).
+pub const DEFAULT_MAX_EVAL_SECONDS: u64 = 7200;
 
 impl Constraints {
     /// Whether `architecture` (a `config.json` class name) is allowed.
@@ -44,14 +52,106 @@ impl Constraints {
 
 /// Which tokenizer a competition evaluates models with.
 ///
-/// In TOML: `tokenizer = "own"` or `tokenizer = { fixed = "Xenova/gpt-4" }`.
+/// In TOML: `tokenizer = "own"`, or a fixed repository, pinned (as every
+/// builtin should be) or not:
+/// `tokenizer = { fixed = { repo = "Xenova/gpt-4", revision = "<40 hex>", sha256 = "<64 hex>" } }`
+/// or `tokenizer = { fixed = "Xenova/gpt-4" }`.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum TokenizerPolicy {
     /// The model ships its own tokenizer (and chat template).
     Own,
     /// Every model uses this Hugging Face tokenizer repository.
-    Fixed(String),
+    Fixed(FixedTokenizer),
+}
+
+/// A fixed tokenizer: a Hugging Face repository, ideally pinned to one
+/// revision and to the SHA-256 of its `tokenizer.json`, so that every
+/// validator scores through byte-identical files.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(from = "RawFixedTokenizer")]
+pub struct FixedTokenizer {
+    /// `namespace/name` on the Hugging Face Hub.
+    pub repo: String,
+    /// The commit to download (40 lowercase hex); `None`: the latest.
+    pub revision: Option<String>,
+    /// SHA-256 (lowercase hex) `tokenizer.json` must have; `None`: unchecked.
+    pub sha256: Option<String>,
+}
+
+impl FixedTokenizer {
+    /// An unpinned fixed tokenizer.
+    pub fn unpinned(repo: impl Into<String>) -> Self {
+        Self {
+            repo: repo.into(),
+            revision: None,
+            sha256: None,
+        }
+    }
+
+    /// Checks the pins' shapes: a 40-hex revision, a 64-hex SHA-256.
+    pub fn check(&self) -> Result<(), String> {
+        let hex = |s: &str, n: usize| {
+            s.len() == n
+                && s.bytes()
+                    .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        };
+        if self.repo.trim().is_empty() {
+            return Err("a fixed tokenizer needs a repository name".into());
+        }
+        if let Some(r) = &self.revision {
+            if !hex(r, 40) {
+                return Err(format!("revision {r:?} is not 40 lowercase hex characters"));
+            }
+        }
+        if let Some(h) = &self.sha256 {
+            if !hex(h, 64) {
+                return Err(format!("sha256 {h:?} is not 64 lowercase hex characters"));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl std::fmt::Display for FixedTokenizer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.repo)?;
+        if let Some(r) = &self.revision {
+            write!(f, "@{}", &r[..r.len().min(8)])?;
+        }
+        Ok(())
+    }
+}
+
+/// The two TOML spellings of a fixed tokenizer.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum RawFixedTokenizer {
+    Repo(String),
+    Pinned {
+        repo: String,
+        #[serde(default)]
+        revision: Option<String>,
+        #[serde(default)]
+        sha256: Option<String>,
+    },
+}
+
+impl From<RawFixedTokenizer> for FixedTokenizer {
+    fn from(raw: RawFixedTokenizer) -> Self {
+        match raw {
+            RawFixedTokenizer::Repo(repo) => FixedTokenizer::unpinned(repo),
+            RawFixedTokenizer::Pinned {
+                repo,
+                revision,
+                sha256,
+            } => FixedTokenizer {
+                repo,
+                revision,
+                sha256,
+            },
+        }
+    }
 }
 
 /// The weight-norm check (REFERENCE §1): for every layer, the Frobenius norm

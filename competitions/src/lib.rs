@@ -33,11 +33,14 @@ mod task;
 mod validate;
 
 pub use competition::{ActiveCompetition, Competition, CompetitionShare, ScheduleEntry};
-pub use constraints::{Constraints, TokenizerPolicy, WeightNormCheck};
+pub use constraints::{
+    Constraints, FixedTokenizer, TokenizerPolicy, WeightNormCheck, DEFAULT_MAX_EVAL_SECONDS,
+};
 pub use epsilon::Epsilon;
 pub use error::CompetitionError;
-pub use registry::{Registry, SCHEDULE_FILE};
+pub use registry::{Definitions, Registry, SCHEDULE_FILE};
 pub use task::{
     DatasetId, DatasetKwargs, EvalMethod, EvalTask, IfEvalVersion, Normalization, TaskSet,
 };
+pub use validate::Source;
 pub use validate::SUM_TOLERANCE;

@@ -36,6 +36,8 @@ pub(crate) struct ConstraintsTable {
     pub max_repo_bytes: u64,
     pub epsilon: EpsilonTable,
     pub weight_norm: WeightNormCheck,
+    #[serde(default)]
+    pub max_eval_seconds: Option<u64>,
 }
 
 /// `epsilon = { kind = "fixed", value = … }` or

@@ -39,7 +39,18 @@ pub const SCHEDULE_FILE: &str = "schedule.toml";
 pub struct Registry {
     competitions: Vec<Competition>,
     schedule: Vec<ScheduleEntry>,
-    schedule_source: String,
+    definitions: Definitions,
+}
+
+/// The texts a registry was built from: enough to build the same registry
+/// again elsewhere (a validator hands them to the process that evaluates a
+/// model, so both judge by the same definitions).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Definitions {
+    /// Every competition file.
+    pub competitions: Vec<Source>,
+    /// The schedule file.
+    pub schedule: Source,
 }
 
 impl Registry {
@@ -47,13 +58,23 @@ impl Registry {
     pub(crate) fn new(
         competitions: Vec<Competition>,
         schedule: Vec<ScheduleEntry>,
-        schedule_source: String,
+        definitions: Definitions,
     ) -> Self {
         Self {
             competitions,
             schedule,
-            schedule_source,
+            definitions,
         }
+    }
+
+    /// The definition texts this registry was built from.
+    pub fn definitions(&self) -> &Definitions {
+        &self.definitions
+    }
+
+    /// Builds a registry from the texts of [`Registry::definitions`].
+    pub fn from_definitions(definitions: &Definitions) -> Result<Self, CompetitionError> {
+        build(&definitions.competitions, &definitions.schedule)
     }
 
     /// The builtin competitions and schedule (`competitions/defs/`).
@@ -145,7 +166,7 @@ impl Registry {
 
     /// Where the schedule came from (a file path, or `builtin:schedule.toml`).
     pub fn schedule_source(&self) -> &str {
-        &self.schedule_source
+        &self.definitions.schedule.origin
     }
 
     /// The schedule entry in force at `block`: the last one starting at or

@@ -119,7 +119,10 @@ fn build(dir: &Path) {
                 sync,
                 COMPETITION,
                 sync,
-                &json!({"models": models, "keep": [], "winner_score": null}),
+                &serde_json::from_value::<gauntlet_validator::RoundSummary>(
+                    json!({"models": models, "keep": [], "winner_score": null}),
+                )
+                .unwrap(),
                 &ema,
             )
             .unwrap();
@@ -137,6 +140,8 @@ fn fixture() -> PathBuf {
         .join("../target/bench-dashboard")
         .join(format!("{MODELS}x{ROUNDS}x{PER_ROUND}x{SAMPLES}"));
     if keep.join("done").is_file() {
+        // A state kept by an older build: bring it to this build's schema.
+        checkpoint(&keep.join("validator.sqlite"));
         return keep;
     }
     let scratch_root = Path::new("/dev/shm");

@@ -16,7 +16,9 @@ use std::collections::HashSet;
 use std::fs::{self, File, OpenOptions};
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
+use crate::budget::{self, CacheBudget};
 use crate::hash::list_files;
 use crate::revision::blocking;
 use crate::{HubError, ModelId};
@@ -29,6 +31,9 @@ const PARTIAL_DIR: &str = ".partial";
 #[derive(Debug, Clone)]
 pub(crate) struct DownloadCache {
     root: PathBuf,
+    budget: CacheBudget,
+    /// Revisions still in play: never evicted.
+    keep: Arc<Mutex<HashSet<ModelId>>>,
 }
 
 /// Exclusive right to work on one revision's partial download; released on drop.
@@ -40,7 +45,36 @@ pub(crate) struct CacheLock {
 impl DownloadCache {
     /// A cache under `root` (created lazily).
     pub(crate) fn new(root: impl Into<PathBuf>) -> Self {
-        DownloadCache { root: root.into() }
+        DownloadCache {
+            root: root.into(),
+            budget: CacheBudget::default(),
+            keep: Arc::default(),
+        }
+    }
+
+    /// The same cache under `budget`.
+    pub(crate) fn with_budget(mut self, budget: CacheBudget) -> Self {
+        self.budget = budget;
+        self
+    }
+
+    /// Replaces the set of revisions in play.
+    pub(crate) fn keep(&self, ids: &[ModelId]) {
+        if let Ok(mut keep) = self.keep.lock() {
+            *keep = ids.iter().cloned().collect();
+        }
+    }
+
+    /// Makes room for `needed` bytes of `id` (see `crate::budget`).
+    pub(crate) async fn make_room(&self, id: &ModelId, needed: u64) -> Result<(), HubError> {
+        let (root, budget, id) = (self.root.clone(), self.budget, id.clone());
+        let keep = self.keep.lock().map(|k| k.clone()).unwrap_or_default();
+        blocking(move || budget::make_room(&root, budget, &keep, &id, needed)).await
+    }
+
+    /// Marks the complete revision `id` as just used.
+    pub(crate) fn touch(&self, id: &ModelId) {
+        budget::touch(&self.final_dir(id));
     }
 
     /// The cache's root directory.

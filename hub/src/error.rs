@@ -122,6 +122,42 @@ pub enum HubError {
         /// The checksum of what arrived.
         actual: String,
     },
+    /// The revision has more files than a model may have; nothing was downloaded.
+    #[error("revision has {files} files, more than the {max} allowed")]
+    TooManyFiles {
+        /// Files the revision lists.
+        files: usize,
+        /// The cap.
+        max: usize,
+    },
+    /// The revision's files do not hash to what the commitment binds: refused
+    /// (from the listing's checksums, before the large files were fetched,
+    /// where the hub lists them).
+    #[error(
+        "the revision's repo hash {repo_hash} does not give the committed secure hash {expected}"
+    )]
+    HashMismatch {
+        /// The repo hash of the revision's files.
+        repo_hash: String,
+        /// The secure hash the download had to give.
+        expected: String,
+    },
+    /// The cache's disk (or its budget) has no room for the revision, even
+    /// after evicting every revision not in play.
+    #[error(
+        "no room for {needed} bytes in {path}: {free} bytes free{}",
+        detail(reason)
+    )]
+    DiskFull {
+        /// The cache directory.
+        path: PathBuf,
+        /// Bytes the revision needs.
+        needed: u64,
+        /// Bytes available (on disk, or left in the budget).
+        free: u64,
+        /// Which limit: the disk or the cache budget.
+        reason: String,
+    },
     /// The store is misconfigured (a malformed endpoint URL, an unusable HTTP client).
     #[error("configuration error: {0}")]
     Config(String),
@@ -171,7 +207,31 @@ impl HubError {
             | HubError::Unauthorized { .. }
             | HubError::Integrity { .. }
             | HubError::Config(_)
-            | HubError::Protocol { .. } => false,
+            | HubError::Protocol { .. }
+            | HubError::TooManyFiles { .. }
+            | HubError::HashMismatch { .. }
+            | HubError::DiskFull { .. } => false,
+        }
+    }
+
+    /// Whether the failure is on the caller's side — its disk, its network,
+    /// its configuration, or a hub that is down — rather than in what the
+    /// revision is. A validator never blames a miner for such an error.
+    ///
+    /// Local: I/O errors (the cache's disk), a full disk or budget, network
+    /// errors and incomplete transfers, HTTP 408/429/5xx, and configuration
+    /// errors. Everything else describes the revision (missing, too large,
+    /// too many files, a bad path, a wrong checksum or hash, a listing the
+    /// client cannot use) and is the publisher's.
+    pub fn is_local_fault(&self) -> bool {
+        match self {
+            HubError::Io { .. }
+            | HubError::DiskFull { .. }
+            | HubError::Network { .. }
+            | HubError::Incomplete { .. }
+            | HubError::Config(_) => true,
+            HubError::Http { status, .. } => status_is_transient(*status),
+            _ => false,
         }
     }
 
@@ -216,6 +276,26 @@ mod tests {
         assert!(timeout.is_transient());
         let missing = HubError::io("f", io::Error::from(io::ErrorKind::NotFound));
         assert!(!missing.is_transient());
+    }
+
+    #[test]
+    fn local_faults_are_told_from_the_revisions() {
+        let http = |status| HubError::Http {
+            status,
+            url: "u".into(),
+            message: String::new(),
+        };
+        let full = HubError::io("cache", io::Error::from(io::ErrorKind::StorageFull));
+        assert!(full.is_local_fault());
+        assert!(http(503).is_local_fault());
+        assert!(!http(404).is_local_fault());
+        assert!(!HubError::TooLarge { bytes: 2, max: 1 }.is_local_fault());
+        assert!(!HubError::TooManyFiles { files: 2, max: 1 }.is_local_fault());
+        assert!(!HubError::NotFound {
+            what: "x".into(),
+            message: String::new()
+        }
+        .is_local_fault());
     }
 
     #[test]

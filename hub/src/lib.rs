@@ -47,6 +47,7 @@
 //! # }
 //! ```
 
+mod budget;
 mod cache;
 pub mod error;
 pub mod hash;
@@ -56,6 +57,7 @@ mod local;
 mod revision;
 mod store;
 
+pub use budget::CacheBudget;
 pub use error::HubError;
 pub use hash::{combine_file_hashes, file_hash, repo_hash, repo_hash_dir, secure_hash};
 pub use hf::{HfHub, Progress, ProgressFn, RemoteFile, RetryPolicy, DEFAULT_ENDPOINT};
@@ -63,4 +65,4 @@ pub use id::{
     validate_commit, validate_repo, ModelId, COMMIT_HEX_CHARS, MAX_REPO_CHARS, MIN_REPO_CHARS,
 };
 pub use local::LocalHub;
-pub use store::{LocalModel, ModelStore};
+pub use store::{ExpectedHash, LocalModel, ModelStore, MAX_REPO_FILES};

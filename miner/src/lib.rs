@@ -14,7 +14,7 @@ use gauntlet_chain::{
     Chain, ChainError, Commitment, CommitmentError, CommitmentRecord, Hotkey, Metagraph,
 };
 use gauntlet_constants::{Block, CompetitionId, NetUid, Uid};
-use gauntlet_hub::{secure_hash, HubError, ModelStore};
+use gauntlet_hub::{repo_hash_dir, secure_hash, HubError, ModelStore};
 use serde::Serialize;
 
 /// Why a push failed.
@@ -75,6 +75,56 @@ pub async fn push(
     competition: CompetitionId,
     max_bytes: u64,
 ) -> Result<PushReport, PushError> {
+    let target = Target {
+        namespace,
+        name,
+        competition,
+    };
+    push_with(hub, chain, hotkey, netuid, dir, target, Some(max_bytes)).await
+}
+
+/// Like [`push`], but the repo hash is computed from `dir` itself instead of
+/// a download of the new revision, so a directory no validator would accept
+/// (too large, too many files) is published as is: how hostile repositories
+/// are staged on a local network (`gauntlet miner push --skip-check`).
+pub async fn push_as_is(
+    hub: &dyn ModelStore,
+    chain: &dyn Chain,
+    hotkey: &Hotkey,
+    netuid: NetUid,
+    dir: &Path,
+    target: Target<'_>,
+) -> Result<PushReport, PushError> {
+    push_with(hub, chain, hotkey, netuid, dir, target, None).await
+}
+
+/// Where a push goes: the repository and the competition.
+#[derive(Debug, Clone, Copy)]
+pub struct Target<'a> {
+    /// The repository's namespace.
+    pub namespace: &'a str,
+    /// The repository's name.
+    pub name: &'a str,
+    /// The competition the commitment names.
+    pub competition: CompetitionId,
+}
+
+/// A push that hashes the downloaded revision (under `max_bytes`) or, with
+/// `None`, the directory.
+async fn push_with(
+    hub: &dyn ModelStore,
+    chain: &dyn Chain,
+    hotkey: &Hotkey,
+    netuid: NetUid,
+    dir: &Path,
+    target: Target<'_>,
+    max_bytes: Option<u64>,
+) -> Result<PushReport, PushError> {
+    let Target {
+        namespace,
+        name,
+        competition,
+    } = target;
     let ss58 = hotkey.ss58();
     // Any commit id and secure hash have the final lengths.
     let placeholder_commit = "0".repeat(gauntlet_chain::commitment::COMMIT_HEX_CHARS);
@@ -94,8 +144,11 @@ pub async fn push(
     }
     let id = hub.upload(dir, namespace, name).await?;
     tracing::info!(repo = %id.repo_id(), commit = %id.commit, "uploaded");
-    let local = hub.download(&id, max_bytes).await?;
-    let secure = secure_hash(&local.repo_hash, &ss58);
+    let repo_hash = match max_bytes {
+        Some(max) => hub.download(&id, max).await?.repo_hash,
+        None => repo_hash_dir(dir)?,
+    };
+    let secure = secure_hash(&repo_hash, &ss58);
     let commitment = Commitment::new(namespace, name, &id.commit, &secure, competition)?;
     let text = commitment.to_string();
     chain.commit(hotkey, netuid, &text).await?;
@@ -105,7 +158,7 @@ pub async fn push(
         Some(r) if r.data == text => Ok(PushReport {
             repo: id.repo_id(),
             commit: id.commit,
-            repo_hash: local.repo_hash,
+            repo_hash,
             secure_hash: secure,
             commitment: text,
             block: r.block.0,

@@ -1,6 +1,11 @@
 //! Hugging Face chat templates rendered with minijinja, configured as
 //! transformers configures Jinja (`trim_blocks`, `lstrip_blocks`, Python string
 //! methods, `raise_exception`, `strftime_now`).
+//!
+//! A template is a miner's program: each rendering runs on a fuel budget
+//! ([`TEMPLATE_FUEL`] instructions) and writes into a buffer that refuses more
+//! than [`MAX_RENDERED_BYTES`], so neither a runaway loop nor a template that
+//! renders megabytes can stall or exhaust a validator.
 
 use gauntlet_evals::ChatMessage;
 use minijinja::syntax::SyntaxConfig;
@@ -8,6 +13,7 @@ use minijinja::value::{Serde, Value};
 use minijinja::{context, Environment, Error, ErrorKind};
 
 use crate::error::{ModelError, Result};
+use crate::limits::{MAX_RENDERED_BYTES, MAX_TEMPLATE_BYTES, TEMPLATE_FUEL};
 
 /// A compiled chat template with the special tokens it may refer to.
 pub struct ChatTemplate {
@@ -21,7 +27,14 @@ const NAME: &str = "chat";
 impl ChatTemplate {
     /// Compiles `source`.
     pub fn new(source: &str, bos_token: Option<String>, eos_token: Option<String>) -> Result<Self> {
+        if source.len() as u64 > MAX_TEMPLATE_BYTES {
+            return Err(ModelError::TemplateLimit(format!(
+                "the template is {} bytes, more than the {MAX_TEMPLATE_BYTES} allowed",
+                source.len()
+            )));
+        }
         let mut env = Environment::new();
+        env.set_fuel(Some(TEMPLATE_FUEL));
         let syntax = SyntaxConfig::builder()
             .trim_blocks(true)
             .lstrip_blocks(true)
@@ -55,13 +68,51 @@ impl ChatTemplate {
             .env
             .get_template(NAME)
             .map_err(|e| ModelError::ChatTemplate(e.to_string()))?;
-        tmpl.render(context! {
-            messages => Value::from(Serde(messages)),
-            add_generation_prompt => add_generation_prompt,
-            bos_token => self.bos_token.clone().unwrap_or_default(),
-            eos_token => self.eos_token.clone().unwrap_or_default(),
-        })
-        .map_err(|e| ModelError::ChatTemplate(format!("{e:#}")))
+        let mut out = CappedBuffer::default();
+        let rendered = tmpl.render_captured_to(
+            context! {
+                messages => Value::from(Serde(messages)),
+                add_generation_prompt => add_generation_prompt,
+                bos_token => self.bos_token.clone().unwrap_or_default(),
+                eos_token => self.eos_token.clone().unwrap_or_default(),
+            },
+            &mut out,
+        );
+        if out.overflowed {
+            return Err(ModelError::TemplateLimit(format!(
+                "the rendered conversation is longer than {MAX_RENDERED_BYTES} bytes"
+            )));
+        }
+        rendered.map_err(|e| match e.kind() {
+            ErrorKind::OutOfFuel => ModelError::TemplateLimit(format!(
+                "the template ran out of fuel ({TEMPLATE_FUEL} instructions)"
+            )),
+            _ => ModelError::ChatTemplate(format!("{e:#}")),
+        })?;
+        String::from_utf8(out.bytes)
+            .map_err(|_| ModelError::ChatTemplate("the rendered text is not UTF-8".into()))
+    }
+}
+
+/// The rendering's output: refuses to grow past [`MAX_RENDERED_BYTES`].
+#[derive(Default)]
+struct CappedBuffer {
+    bytes: Vec<u8>,
+    overflowed: bool,
+}
+
+impl std::io::Write for CappedBuffer {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.bytes.len() + buf.len() > MAX_RENDERED_BYTES {
+            self.overflowed = true;
+            return Err(std::io::Error::other("rendered text too long"));
+        }
+        self.bytes.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 
@@ -136,6 +187,30 @@ mod tests {
             out,
             "<bos><start_of_turn>user\nQ<end_of_turn>\n<start_of_turn>model\nA<end_of_turn>\n<start_of_turn>model\n"
         );
+    }
+
+    #[test]
+    fn a_runaway_template_runs_out_of_fuel_quickly() {
+        let src = "{% for a in range(10000) %}{% for b in range(10000) %}{% for c in range(10000) %}x{% endfor %}{% endfor %}{% endfor %}";
+        let t = ChatTemplate::new(src, None, None).expect("compiles");
+        let start = std::time::Instant::now();
+        let err = t.render(&msgs(), true).expect_err("out of fuel");
+        assert!(err.to_string().contains("fuel"), "{err}");
+        assert!(start.elapsed() < std::time::Duration::from_secs(10));
+    }
+
+    #[test]
+    fn a_template_rendering_100_megabytes_is_cut_off() {
+        for src in [
+            "{% for i in range(10000) %}{{ 'x' * 10000 }}{% endfor %}",
+            "{{ 'x' * 100000000 }}",
+        ] {
+            let t = ChatTemplate::new(src, None, None).expect("compiles");
+            let err = t.render(&msgs(), true).expect_err("too long");
+            assert!(err.to_string().contains("longer than"), "{src}: {err}");
+        }
+        let huge = "x".repeat(MAX_TEMPLATE_BYTES as usize + 1);
+        assert!(ChatTemplate::new(&huge, None, None).is_err());
     }
 
     #[test]

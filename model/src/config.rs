@@ -205,16 +205,11 @@ fn ids(v: &Option<Value>) -> Vec<u32> {
 impl ModelConfig {
     /// Reads and validates `config.json`.
     pub fn from_file(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            if e.kind() == std::io::ErrorKind::NotFound {
-                ModelError::Missing {
-                    path: path.to_path_buf(),
-                    what: "the model's config.json",
-                }
-            } else {
-                ModelError::io(path, e)
-            }
-        })?;
+        let text = crate::limits::read_capped(
+            path,
+            crate::limits::MAX_CONFIG_BYTES,
+            "the model's config.json",
+        )?;
         Self::from_json(&text, path)
     }
 
@@ -239,7 +234,7 @@ impl ModelConfig {
         })?;
         let need = |v: Option<usize>, field: &str| -> Result<usize> {
             match v {
-                Some(x) if x > 0 => Ok(x),
+                Some(x) if x > 0 => bounded(x, field).map_err(bad),
                 Some(_) => Err(bad(format!("`{field}` must be positive"))),
                 None => Err(bad(format!("missing `{field}`"))),
             }
@@ -290,10 +285,19 @@ impl ModelConfig {
         let scaling = raw.rope_scaling.as_ref().or(rope_params);
         let rope_scaling =
             parse_rope_scaling(scaling, raw.original_max_position_embeddings).map_err(bad)?;
+        check_rope_scaling(&rope_scaling, head_dim).map_err(bad)?;
         let sliding_window = match (&raw.sliding_window, raw.use_sliding_window) {
             (_, Some(false)) => None,
-            (Some(v), _) => v.as_u64().map(|w| w as usize),
+            (Some(v), _) => v
+                .as_u64()
+                .map(|w| bounded(usize::try_from(w).unwrap_or(usize::MAX), "sliding_window"))
+                .transpose()
+                .map_err(bad)?,
             _ => None,
+        };
+        let max_position_embeddings = match raw.max_position_embeddings {
+            Some(n) => bounded(n, "max_position_embeddings").map_err(bad)?,
+            None => 4096,
         };
         let head_dim_f = head_dim as f64;
         let attention_scale = match (architecture, raw.query_pre_attn_scalar) {
@@ -312,7 +316,7 @@ impl ModelConfig {
             rms_norm_eps: raw.rms_norm_eps.unwrap_or(1e-6),
             rope_theta,
             rope_scaling,
-            max_position_embeddings: raw.max_position_embeddings.unwrap_or(4096),
+            max_position_embeddings,
             tie_word_embeddings: raw.tie_word_embeddings.unwrap_or(gemma),
             qkv_bias: architecture == Architecture::Qwen2 || raw.attention_bias.unwrap_or(false),
             o_bias: architecture != Architecture::Qwen2 && raw.attention_bias.unwrap_or(false),
@@ -334,6 +338,11 @@ impl ModelConfig {
             bos_token_id: ids(&raw.bos_token_id).first().copied(),
             eos_token_ids: ids(&raw.eos_token_id),
         };
+        if cfg.checked_parameter_count().is_none() {
+            return Err(bad(
+                "the parameter count these dimensions imply overflows".into()
+            ));
+        }
         Ok(cfg)
     }
 
@@ -345,30 +354,106 @@ impl ModelConfig {
         }
     }
 
-    /// Parameter count implied by the config (what the weights must hold).
+    /// Parameter count implied by the config (what the weights must hold),
+    /// saturating at `u64::MAX` (a config that parses never gets there:
+    /// [`ModelConfig::from_json`] refuses one whose count overflows).
     pub fn parameter_count(&self) -> u64 {
+        self.checked_parameter_count().unwrap_or(u64::MAX)
+    }
+
+    /// Parameter count implied by the config, `None` when it overflows.
+    pub fn checked_parameter_count(&self) -> Option<u64> {
+        let u = |x: usize| u64::try_from(x).ok();
         let (h, i, v) = (
-            self.hidden_size as u64,
-            self.intermediate_size as u64,
-            self.vocab_size as u64,
+            u(self.hidden_size)?,
+            u(self.intermediate_size)?,
+            u(self.vocab_size)?,
         );
-        let (q, kv) = (
-            (self.num_heads * self.head_dim) as u64,
-            (self.num_kv_heads * self.head_dim) as u64,
-        );
-        let mut layer = h * q + 2 * h * kv + q * h + 3 * h * i;
+        let q = u(self.num_heads)?.checked_mul(u(self.head_dim)?)?;
+        let kv = u(self.num_kv_heads)?.checked_mul(u(self.head_dim)?)?;
+        let mul = |a: u64, b: u64| a.checked_mul(b);
+        let mut layer = mul(h, q)?
+            .checked_add(mul(2, mul(h, kv)?)?)?
+            .checked_add(mul(q, h)?)?
+            .checked_add(mul(3, mul(h, i)?)?)?;
         if self.qkv_bias {
-            layer += q + 2 * kv;
+            layer = layer.checked_add(q.checked_add(mul(2, kv)?)?)?;
         }
         if self.o_bias {
-            layer += h;
+            layer = layer.checked_add(h)?;
         }
         if self.mlp_bias {
-            layer += 2 * i + h;
+            layer = layer.checked_add(mul(2, i)?.checked_add(h)?)?;
         }
-        layer += if self.sandwich_norms { 4 * h } else { 2 * h };
-        let head = if self.tie_word_embeddings { 0 } else { v * h };
-        v * h + self.num_layers as u64 * layer + h + head
+        layer = layer.checked_add(mul(if self.sandwich_norms { 4 } else { 2 }, h)?)?;
+        let embed = mul(v, h)?;
+        let head = if self.tie_word_embeddings { 0 } else { embed };
+        embed
+            .checked_add(mul(u(self.num_layers)?, layer)?)?
+            .checked_add(h)?
+            .checked_add(head)
+    }
+}
+
+/// The largest value each `config.json` dimension may take: well above every
+/// released model (Gemma's 262k vocabulary, 128-layer 400B models, 64k-wide
+/// projections), low enough that no product of them overflows and no
+/// allocation sized by one can abort the process before the parameter count
+/// is compared with the competition's limit.
+pub fn dimension_limit(field: &str) -> usize {
+    match field {
+        "vocab_size" => 1 << 21,
+        "hidden_size" | "intermediate_size" => 1 << 18,
+        "num_hidden_layers" | "num_attention_heads" | "num_key_value_heads" => 1 << 12,
+        "head_dim" => 1 << 12,
+        "max_position_embeddings" | "sliding_window" | "original_max_position_embeddings" => {
+            1 << 24
+        }
+        _ => 1 << 24,
+    }
+}
+
+/// `value` when it is within [`dimension_limit`] of `field`.
+fn bounded(value: usize, field: &str) -> std::result::Result<usize, String> {
+    let max = dimension_limit(field);
+    if value > max {
+        Err(format!("`{field}` is {value}, above the limit of {max}"))
+    } else {
+        Ok(value)
+    }
+}
+
+/// LongRoPE factor lists have one entry per rotated frequency (`head_dim / 2`).
+fn check_rope_scaling(r: &RopeScaling, head_dim: usize) -> std::result::Result<(), String> {
+    match r {
+        RopeScaling::LongRope {
+            short_factor,
+            long_factor,
+            original_max_position_embeddings,
+        } => {
+            for (name, list) in [("short_factor", short_factor), ("long_factor", long_factor)] {
+                if list.len() != head_dim / 2 {
+                    return Err(format!(
+                        "rope scaling `{name}` has {} entries, expected head_dim / 2 = {}",
+                        list.len(),
+                        head_dim / 2
+                    ));
+                }
+            }
+            bounded(
+                *original_max_position_embeddings,
+                "original_max_position_embeddings",
+            )?;
+            Ok(())
+        }
+        RopeScaling::Linear { factor } | RopeScaling::Llama3 { factor, .. }
+            if !(factor.is_finite() && *factor > 0.0) =>
+        {
+            Err(format!(
+                "rope scaling factor {factor} is not a positive number"
+            ))
+        }
+        _ => Ok(()),
     }
 }
 
@@ -416,4 +501,92 @@ fn parse_rope_scaling(
         },
         other => return Err(format!("unsupported rope scaling type {other:?}")),
     })
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+
+    fn config(overrides: &[(&str, Value)]) -> Value {
+        let mut v = serde_json::json!({
+            "architectures": ["LlamaForCausalLM"],
+            "vocab_size": 256, "hidden_size": 64, "intermediate_size": 128,
+            "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 2,
+        });
+        for (k, x) in overrides {
+            v[*k] = x.clone();
+        }
+        v
+    }
+
+    fn parse(v: &Value) -> Result<ModelConfig> {
+        ModelConfig::from_json(&v.to_string(), Path::new("config.json"))
+    }
+
+    #[test]
+    fn absurd_dimensions_are_refused_with_the_field_named() {
+        let err = parse(&config(&[(
+            "num_hidden_layers",
+            serde_json::json!(2_000_000_000_000_000_000u64),
+        )]))
+        .unwrap_err();
+        assert!(err.to_string().contains("num_hidden_layers"), "{err}");
+        for field in ["vocab_size", "hidden_size", "intermediate_size", "head_dim"] {
+            let err = parse(&config(&[(field, serde_json::json!(u64::MAX))])).unwrap_err();
+            assert!(err.to_string().contains(field), "{field}: {err}");
+        }
+        let err = parse(&config(&[(
+            "max_position_embeddings",
+            serde_json::json!(1u64 << 40),
+        )]))
+        .unwrap_err();
+        assert!(err.to_string().contains("max_position_embeddings"), "{err}");
+        // Negative or fractional numbers are not sizes.
+        assert!(parse(&config(&[("hidden_size", serde_json::json!(-64))])).is_err());
+        assert!(parse(&config(&[("hidden_size", serde_json::json!(1e300))])).is_err());
+    }
+
+    #[test]
+    fn dimensions_within_bounds_give_an_exact_checked_count() {
+        let cfg = parse(&config(&[])).unwrap();
+        assert_eq!(cfg.checked_parameter_count(), Some(cfg.parameter_count()));
+        // Every dimension at its bound: the count still fits in a u64 and is
+        // far above any competition's limit, so it is refused by the check,
+        // not by an overflow.
+        let big = parse(&config(&[
+            ("vocab_size", serde_json::json!(1u64 << 21)),
+            ("hidden_size", serde_json::json!(1u64 << 18)),
+            ("intermediate_size", serde_json::json!(1u64 << 18)),
+            ("num_hidden_layers", serde_json::json!(1u64 << 12)),
+            ("num_attention_heads", serde_json::json!(1u64 << 12)),
+            ("num_key_value_heads", serde_json::json!(1u64 << 12)),
+            ("head_dim", serde_json::json!(1u64 << 12)),
+        ]));
+        match big {
+            Ok(cfg) => assert!(cfg.parameter_count() > 1 << 50),
+            Err(e) => assert!(e.to_string().contains("overflows"), "{e}"),
+        }
+    }
+
+    #[test]
+    fn a_deeply_nested_config_is_an_error_not_a_stack_overflow() {
+        let text = format!(
+            "{{\"architectures\": [\"LlamaForCausalLM\"], \"x\": {}{}}}",
+            "[".repeat(100_000),
+            "]".repeat(100_000)
+        );
+        assert!(ModelConfig::from_json(&text, Path::new("config.json")).is_err());
+    }
+
+    #[test]
+    fn longrope_lists_must_match_the_head_dimension() {
+        let err = parse(&config(&[(
+            "rope_scaling",
+            serde_json::json!({"type": "longrope", "short_factor": [1.0], "long_factor": [1.0],
+                               "original_max_position_embeddings": 16}),
+        )]))
+        .unwrap_err();
+        assert!(err.to_string().contains("short_factor"), "{err}");
+    }
 }

@@ -14,6 +14,23 @@ pub enum ModelError {
         #[source]
         source: std::io::Error,
     },
+    /// A file is larger than what the runtime reads of it (see `crate::limits`).
+    #[error("{path}: {bytes} bytes, more than the {max} allowed for this file")]
+    FileTooLarge {
+        /// The file.
+        path: PathBuf,
+        /// Its size.
+        bytes: u64,
+        /// The cap.
+        max: u64,
+    },
+    /// A file of the model directory is a symbolic link (never followed: it
+    /// could point anywhere on the validator's machine).
+    #[error("{path}: a symbolic link, not a file")]
+    Symlink {
+        /// The link.
+        path: PathBuf,
+    },
     /// A required file is missing from the model directory.
     #[error("{path}: missing ({what})")]
     Missing {
@@ -89,6 +106,10 @@ pub enum ModelError {
     /// The chat template could not be parsed or rendered.
     #[error("chat template: {0}")]
     ChatTemplate(String),
+    /// The chat template exceeded a resource limit: it ran out of fuel or
+    /// rendered more than the runtime accepts (`crate::limits`).
+    #[error("chat template: {0}")]
+    TemplateLimit(String),
     /// The model produced NaN or infinite values.
     #[error("model produced non-finite values ({what})")]
     NonFinite {

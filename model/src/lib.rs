@@ -18,6 +18,7 @@ pub mod fastops;
 pub mod generate;
 pub mod gguf;
 pub mod layer;
+pub mod limits;
 pub mod logsumexp;
 pub mod matvec;
 pub mod ops;
@@ -25,6 +26,7 @@ pub mod prefix;
 pub mod rope;
 pub mod runtime;
 pub mod score;
+#[cfg(feature = "testing")]
 pub mod testing;
 pub mod tokenizer;
 pub mod weights;

@@ -1,5 +1,8 @@
 //! The model's tokenizer (`tokenizer.json`) and the special tokens and chat
 //! template declared in `tokenizer_config.json` / `chat_template.jinja`.
+//!
+//! Every file is read under its size cap (`crate::limits`) and never through
+//! a symbolic link.
 
 use std::path::{Path, PathBuf};
 
@@ -7,6 +10,9 @@ use serde_json::Value;
 
 use crate::chat::ChatTemplate;
 use crate::error::{ModelError, Result};
+use crate::limits::{
+    exists, read_capped, MAX_TEMPLATE_BYTES, MAX_TOKENIZER_BYTES, MAX_TOKENIZER_CONFIG_BYTES,
+};
 
 /// A loaded tokenizer with its special tokens.
 pub struct TextTokenizer {
@@ -37,20 +43,21 @@ impl TextTokenizer {
     /// `chat_template.jinja`) from `dir`; `config_eos` are EOS ids from `config.json`.
     pub fn load(dir: &Path, config_eos: &[u32]) -> Result<Self> {
         let path = dir.join("tokenizer.json");
-        if !path.is_file() {
-            return Err(ModelError::Missing {
-                path,
-                what: "the tokenizer (tokenizer.json)",
-            });
-        }
-        let inner = tokenizers::Tokenizer::from_file(&path).map_err(|e| ModelError::Tokenizer {
-            path: path.clone(),
-            reason: e.to_string(),
-        })?;
+        let text = read_capped(&path, MAX_TOKENIZER_BYTES, "the tokenizer (tokenizer.json)")?;
+        let inner = text
+            .parse::<tokenizers::Tokenizer>()
+            .map_err(|e| ModelError::Tokenizer {
+                path: path.clone(),
+                reason: e.to_string(),
+            })?;
+        drop(text);
         let cfg_path = dir.join("tokenizer_config.json");
-        let cfg: Value = if cfg_path.is_file() {
-            let text =
-                std::fs::read_to_string(&cfg_path).map_err(|e| ModelError::io(&cfg_path, e))?;
+        let cfg: Value = if exists(&cfg_path) {
+            let text = read_capped(
+                &cfg_path,
+                MAX_TOKENIZER_CONFIG_BYTES,
+                "the tokenizer's configuration",
+            )?;
             serde_json::from_str(&text).map_err(|e| ModelError::Tokenizer {
                 path: cfg_path.clone(),
                 reason: format!("malformed JSON: {e}"),
@@ -67,11 +74,12 @@ impl TextTokenizer {
             }
         }
         let template_file = dir.join("chat_template.jinja");
-        let template_src = if template_file.is_file() {
-            Some(
-                std::fs::read_to_string(&template_file)
-                    .map_err(|e| ModelError::io(&template_file, e))?,
-            )
+        let template_src = if exists(&template_file) {
+            Some(read_capped(
+                &template_file,
+                MAX_TEMPLATE_BYTES,
+                "the chat template",
+            )?)
         } else {
             match cfg.get("chat_template") {
                 Some(Value::String(s)) => Some(s.clone()),

@@ -24,6 +24,9 @@ fn model_dir() -> Option<PathBuf> {
     if dir.join("model.safetensors").is_file() {
         Some(dir)
     } else {
+        if std::env::var("CI").is_ok_and(|v| !v.is_empty()) {
+            panic!("CI is set and SmolLM2 (GAUNTLET_SMOLLM2_DIR) is missing");
+        }
         eprintln!(
             "skipping: SmolLM2 not found at {} (run scripts/fetch-smollm2.sh and gauntlet import-gguf, or set GAUNTLET_SMOLLM2_DIR)",
             dir.display()

@@ -11,7 +11,7 @@ use clap::ValueEnum;
 use gauntlet_chain::local::{Genesis, LocalChain};
 use gauntlet_chain::{Chain, EnvPassword, Hotkey, Wallet, WalletError};
 use gauntlet_constants::NetUid;
-use gauntlet_hub::{HfHub, LocalHub, ModelStore};
+use gauntlet_hub::{CacheBudget, HfHub, LocalHub, ModelStore};
 
 /// Which chain.
 #[derive(Debug, Clone, Copy, ValueEnum, Default, PartialEq, Eq)]
@@ -135,17 +135,29 @@ impl ChainArgs {
 impl HubArgs {
     /// Opens the chosen hub; downloads are cached under `cache`.
     pub fn open(&self, cache: PathBuf) -> Result<Arc<dyn ModelStore>> {
+        self.open_with_budget(cache, CacheBudget::default())
+    }
+
+    /// Opens the chosen hub with its download cache under `budget`.
+    pub fn open_with_budget(
+        &self,
+        cache: PathBuf,
+        budget: CacheBudget,
+    ) -> Result<Arc<dyn ModelStore>> {
         Ok(match self.hub {
             HubKind::Local => {
                 let dir = self.hub_dir.clone().unwrap_or_else(|| home().join("hub"));
                 Arc::new(
                     LocalHub::open(&dir)
-                        .with_context(|| format!("opening the local hub {}", dir.display()))?,
+                        .with_context(|| format!("opening the local hub {}", dir.display()))?
+                        .with_cache_budget(budget),
                 )
             }
-            HubKind::Hf => {
-                Arc::new(HfHub::from_env(cache).context("configuring the Hugging Face Hub")?)
-            }
+            HubKind::Hf => Arc::new(
+                HfHub::from_env(cache)
+                    .context("configuring the Hugging Face Hub")?
+                    .with_cache_budget(budget),
+            ),
         })
     }
 }

@@ -62,7 +62,8 @@ pub struct PushArgs {
     hub: HubArgs,
     #[command(flatten)]
     wallet: WalletArgs,
-    /// Push even when the model breaks a constraint.
+    /// Push even when the model breaks a constraint or cannot be checked at
+    /// all (the problems are printed as warnings): any directory is published.
     #[arg(long)]
     skip_check: bool,
     /// Print the report as JSON on stdout.
@@ -94,15 +95,24 @@ pub fn run(cmd: Command) -> Result<()> {
 fn push(a: PushArgs) -> Result<()> {
     let registry = registry(a.defs.as_deref())?;
     let c = find(&registry, &a.competition)?;
-    if !a.skip_check {
-        let report = constraints::check(&a.model, &model_constraints(&c.constraints))
-            .with_context(|| format!("checking {}", a.model.display()))?;
-        if !report.passed() {
-            let why: Vec<String> = report.violations.iter().map(|v| v.reason.clone()).collect();
+    let checked = constraints::check(&a.model, &model_constraints(&c.constraints))
+        .with_context(|| format!("checking {}", a.model.display()));
+    let problems: Vec<String> = match &checked {
+        Err(e) => vec![format!("{e:#}")],
+        Ok(report) => report.violations.iter().map(|v| v.reason.clone()).collect(),
+    };
+    if !problems.is_empty() {
+        if a.skip_check {
+            // Publishing anything at all is the point of --skip-check (a
+            // local network staging hostile repos): the problems are printed.
+            for p in &problems {
+                tracing::warn!(competition = %c.name, problem = %p, "the check fails; pushing anyway (--skip-check)");
+            }
+        } else {
             bail!(
                 "the model breaks {}'s constraints: {}",
                 c.name,
-                why.join("; ")
+                problems.join("; ")
             );
         }
     }
@@ -119,18 +129,35 @@ fn push(a: PushArgs) -> Result<()> {
         let chain = a.chain.connect().await?;
         let hub = a.hub.open(data.path("models"))?;
         let hotkey = a.wallet.load()?;
-        gauntlet_miner::push(
-            hub.as_ref(),
-            chain.as_ref(),
-            &hotkey,
-            a.chain.netuid(),
-            &a.model,
-            ns,
-            name,
-            c.id,
-            c.constraints.max_repo_bytes,
-        )
-        .await
+        if a.skip_check {
+            let target = gauntlet_miner::Target {
+                namespace: ns,
+                name,
+                competition: c.id,
+            };
+            gauntlet_miner::push_as_is(
+                hub.as_ref(),
+                chain.as_ref(),
+                &hotkey,
+                a.chain.netuid(),
+                &a.model,
+                target,
+            )
+            .await
+        } else {
+            gauntlet_miner::push(
+                hub.as_ref(),
+                chain.as_ref(),
+                &hotkey,
+                a.chain.netuid(),
+                &a.model,
+                ns,
+                name,
+                c.id,
+                c.constraints.max_repo_bytes,
+            )
+            .await
+        }
         .context("push failed")
     })?;
     if a.json {

@@ -81,18 +81,20 @@ impl From<DeviceArg> for DeviceKind {
     }
 }
 
-/// `text` with control characters escaped (`\u{1b}`…), for terminals: a
-/// miner-controlled string never moves the cursor or rewrites a line.
+/// `text` with control characters and bidirectional overrides escaped
+/// (`\u{1b}`, `\u{202e}`), for terminals: a miner-controlled string never
+/// moves the cursor, rewrites a line or reorders what follows it.
 pub fn printable(text: &str) -> String {
-    text.chars()
-        .map(|c| {
-            if c.is_control() {
-                c.escape_default().to_string()
-            } else {
-                c.to_string()
-            }
-        })
-        .collect()
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        let bidi = matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+        if c.is_control() || bidi {
+            out.extend(c.escape_unicode());
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// Prints `value` as one line of JSON on stdout.

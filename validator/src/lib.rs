@@ -7,15 +7,23 @@
 //! validator round all run them.
 
 pub mod checks;
+pub mod fault;
+pub mod retry;
 pub mod round;
+pub mod sandbox;
 pub mod state;
 pub mod suite;
+pub mod summary;
+#[cfg(feature = "testing")]
 pub mod testing;
 pub mod tokenizer;
 pub mod verdict;
 
+pub use fault::Fault;
 pub use round::{RoundError, RoundReport, Validator, ValidatorConfig};
+pub use sandbox::Isolation;
 pub use state::State;
+pub use summary::{RoundModel, RoundSummary};
 pub use verdict::Verdict;
 
 /// An error and its sources, one line.

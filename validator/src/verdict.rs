@@ -39,6 +39,25 @@ pub enum Verdict {
         /// Every violation, explained.
         reason: String,
     },
+    /// The process evaluating the model died (a signal, a panic, an abort),
+    /// or the validator itself stopped twice while evaluating it.
+    Crashed {
+        /// How it ended.
+        reason: String,
+    },
+    /// Checking, loading and evaluating the model took longer than the
+    /// competition's deadline; the process was killed.
+    TimedOut {
+        /// The deadline, in seconds.
+        seconds: u64,
+    },
+    /// The model's files made the checks run out of the memory the sandbox
+    /// allows (a model that passed the checks and then ran out of memory is
+    /// the validator's problem, not a verdict).
+    OutOfMemory {
+        /// What ran out, and the limit.
+        reason: String,
+    },
 }
 
 impl Verdict {
@@ -51,6 +70,9 @@ impl Verdict {
             Verdict::HashMismatch { .. } => "hash_mismatch",
             Verdict::Copy { .. } => "copy",
             Verdict::Disqualified { .. } => "disqualified",
+            Verdict::Crashed { .. } => "crashed",
+            Verdict::TimedOut { .. } => "timed_out",
+            Verdict::OutOfMemory { .. } => "out_of_memory",
         }
     }
 
@@ -60,7 +82,12 @@ impl Verdict {
             Verdict::Evaluated => None,
             Verdict::InvalidCommitment { reason }
             | Verdict::DownloadFailed { reason }
-            | Verdict::Disqualified { reason } => Some(reason.clone()),
+            | Verdict::Disqualified { reason }
+            | Verdict::Crashed { reason }
+            | Verdict::OutOfMemory { reason } => Some(reason.clone()),
+            Verdict::TimedOut { seconds } => Some(format!(
+                "not finished within the competition's {seconds} s per model"
+            )),
             Verdict::HashMismatch {
                 computed,
                 committed,

@@ -94,9 +94,10 @@ async fn a_round_judges_every_miner_and_two_validators_agree() {
 }
 
 /// A hub that does not answer: every download is retried with backoff, then
-/// recorded as a verdict; the round finishes and nothing crashes.
+/// the competition waits on the validator's own (network) fault; no miner is
+/// blamed, the round finishes, and once the hub answers the model is scored.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_hub_outage_is_a_verdict_and_the_round_goes_on() {
+async fn a_hub_outage_makes_the_competition_wait_and_blames_no_miner() {
     use std::sync::Arc;
     use std::time::Duration;
 
@@ -122,29 +123,28 @@ async fn a_hub_outage_is_a_verdict_and_the_round_goes_on() {
         .run_round()
         .await
         .expect("an outage is not a crash");
-    let models = &report.competitions[0].1;
-    let row = models.iter().find(|r| r.uid == uid).unwrap();
-    assert_eq!(row.verdict, "download_failed", "{row:?}");
-    assert!(row.score.is_infinite());
+    assert!(report.competitions.is_empty(), "{report:?}");
+    assert_eq!(report.waiting.len(), 1, "{report:?}");
+    assert_eq!(report.waiting[0].kind, "network");
+    assert!(
+        report.waiting[0].reason.contains("127.0.0.1"),
+        "{:?}",
+        report.waiting[0]
+    );
     let w = report.weights.unwrap();
     assert!(!w.set);
-    assert!(w.note.contains("no model has weight"), "{}", w.note);
-    // The verdict is in the state, with its reason.
+    // No verdict against the miner in the state; the wait is recorded.
     let seen = validator.state().models().unwrap();
-    let saved = seen.iter().find(|r| r.uid.0 == uid).unwrap();
-    assert_eq!(saved.verdict, "download_failed");
     assert!(
-        saved.reason.as_deref().unwrap_or("").contains("127.0.0.1"),
-        "{saved:?}"
+        seen.iter()
+            .all(|r| r.uid.0 != uid || r.verdict == "evaluated"),
+        "{seen:?}"
     );
+    assert_eq!(validator.state().waits().unwrap()[0].kind, "network");
 
-    // Once the retry delay has passed, the model is fetched again from a hub
-    // that answers and evaluated: an outage does not shut it out for good.
+    // A hub that answers: the same model is fetched and evaluated.
     drop(validator);
-    world
-        .chain
-        .advance(gauntlet_validator::round::RETRY_AFTER_BLOCKS + 100)
-        .unwrap();
+    world.chain.advance(1).unwrap();
     let mut validator = world.validator(hotkey(100), "v.sqlite");
     let report = validator.run_round().await.expect("round");
     let row = report.competitions[0]
@@ -154,6 +154,10 @@ async fn a_hub_outage_is_a_verdict_and_the_round_goes_on() {
         .unwrap();
     assert_eq!(row.verdict, "evaluated", "{row:?}");
     assert!(row.score.is_finite());
+    assert!(
+        validator.state().waits().unwrap().is_empty(),
+        "the wait is cleared"
+    );
 }
 
 /// A revision over the competition's size cap and a model whose weights file
@@ -294,11 +298,12 @@ async fn a_device_failure_is_never_a_miners_verdict() {
         .run_round()
         .await
         .expect("a device fault is not a crash");
-    let rows = &report.competitions[0].1;
     assert!(
-        rows.iter().all(|r| r.uid != uid),
-        "the model got a verdict: {rows:?}"
+        report.competitions.is_empty(),
+        "the competition was scored: {report:?}"
     );
+    assert_eq!(report.waiting.len(), 1, "{report:?}");
+    assert_eq!(report.waiting[0].kind, "device");
     assert!(!report.weights.unwrap().set);
     // The state holds only what the fetch established (downloaded, hash
     // verified): no fault of the miner's.
@@ -317,4 +322,56 @@ async fn a_device_failure_is_never_a_miners_verdict() {
         .find(|r| r.uid == uid)
         .unwrap();
     assert_eq!(row.verdict, "evaluated", "{row:?}");
+}
+
+/// A dataset a task needs is missing: the competition waits (scoring it
+/// without the task would disagree with every other validator), no miner
+/// gets a verdict, and once the data is back the model is scored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missing_dataset_makes_the_competition_wait_without_a_verdict() {
+    let tmp = tempfile::tempdir().unwrap();
+    let world = World::new(tmp.path());
+    let v = hotkey(100);
+    world.add_validator(&v);
+    let m = world.model("m", 1);
+    let uid = world.push(&hotkey(1), &m, "alice/tiny").await;
+    world.chain.advance(20).unwrap();
+    let words = world.data.path("words/american-english");
+    std::fs::remove_file(&words).unwrap();
+
+    let mut validator = world.validator(v.clone(), "v.sqlite");
+    let report = validator
+        .run_round()
+        .await
+        .expect("a missing dataset is not a crash");
+    assert!(report.competitions.is_empty(), "{report:?}");
+    assert_eq!(report.waiting.len(), 1, "{report:?}");
+    assert_eq!(report.waiting[0].kind, "dataset");
+    assert!(
+        report.waiting[0].reason.contains("WORD_SORTING"),
+        "{:?}",
+        report.waiting[0]
+    );
+    assert!(
+        validator
+            .state()
+            .models()
+            .unwrap()
+            .iter()
+            .all(|r| r.uid.0 != uid),
+        "the miner got a verdict"
+    );
+    assert_eq!(validator.state().waits().unwrap()[0].kind, "dataset");
+    drop(validator);
+
+    gauntlet_validator::testing::data(&tmp.path().join("data"));
+    let mut validator = world.validator(v, "v.sqlite");
+    let report = validator.run_round().await.unwrap();
+    let row = report.competitions[0]
+        .1
+        .iter()
+        .find(|r| r.uid == uid)
+        .unwrap();
+    assert_eq!(row.verdict, "evaluated", "{row:?}");
+    assert!(validator.state().waits().unwrap().is_empty());
 }

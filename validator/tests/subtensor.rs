@@ -112,7 +112,11 @@ async fn validator(dir: &std::path::Path, double: &Double, key: Hotkey) -> Valid
             (hotkey(1).ss58(), (Uid(1), 0.9)),
             (hotkey(2).ss58(), (Uid(2), 0.3)),
         ]);
-        let summary = serde_json::json!({"models": [], "keep": [], "winner_score": null});
+        let summary = gauntlet_validator::RoundSummary {
+            models: Vec::new(),
+            keep: Vec::new(),
+            winner_score: None,
+        };
         state
             .finish_round(
                 sync_block(Block(BLOCK)),
@@ -131,6 +135,10 @@ async fn validator(dir: &std::path::Path, double: &Double, key: Hotkey) -> Valid
         eval_delay: None,
         version_key: 4_020,
         weights_interval: 0,
+        isolation: gauntlet_validator::Isolation::InProcess,
+        eval_timeout: None,
+        gpus: Vec::new(),
+        download_timeout: None,
     };
     let hub = Arc::new(LocalHub::open(dir.join("hub")).unwrap());
     Validator::new(Arc::new(chain), hub, key, state, registry, config)

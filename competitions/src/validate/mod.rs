@@ -18,9 +18,11 @@ use crate::{
 pub const SUM_TOLERANCE: f64 = 1e-6;
 
 /// A definition file's text and where it came from (for error messages).
-#[derive(Debug, Clone)]
-pub(crate) struct Source {
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Source {
+    /// Where the text came from: a file path, or `builtin:<file>`.
     pub origin: String,
+    /// The TOML text.
     pub text: String,
 }
 
@@ -28,6 +30,7 @@ pub(super) type Result<T> = std::result::Result<T, CompetitionError>;
 
 /// Parses and validates competition files and a schedule into a registry.
 pub(crate) fn build(competitions: &[Source], schedule: &Source) -> Result<Registry> {
+    let competitions_texts = competitions;
     let mut by_id: BTreeMap<u16, Competition> = BTreeMap::new();
     for source in competitions {
         let file: CompetitionFile = parse(source)?;
@@ -58,7 +61,10 @@ pub(crate) fn build(competitions: &[Source], schedule: &Source) -> Result<Regist
     Ok(Registry::new(
         competitions,
         entries,
-        schedule.origin.clone(),
+        crate::registry::Definitions {
+            competitions: competitions_texts.to_vec(),
+            schedule: schedule.clone(),
+        },
     ))
 }
 
@@ -133,11 +139,14 @@ fn constraints(c: raw::ConstraintsTable, f: &str) -> Result<Constraints> {
             "must list at least one non-empty class name".into(),
         ));
     }
-    if matches!(&c.tokenizer, TokenizerPolicy::Fixed(repo) if repo.trim().is_empty()) {
-        return Err(bad(
-            "tokenizer",
-            "a fixed tokenizer needs a repository name".into(),
-        ));
+    if let TokenizerPolicy::Fixed(fixed) = &c.tokenizer {
+        fixed.check().map_err(|msg| bad("tokenizer", msg))?;
+    }
+    let max_eval_seconds = c
+        .max_eval_seconds
+        .unwrap_or(crate::DEFAULT_MAX_EVAL_SECONDS);
+    if max_eval_seconds == 0 {
+        return Err(bad("max_eval_seconds", "must be greater than 0".into()));
     }
     let epsilon = match c.epsilon {
         raw::EpsilonTable::Fixed { value } => Epsilon::Fixed(value),
@@ -159,6 +168,7 @@ fn constraints(c: raw::ConstraintsTable, f: &str) -> Result<Constraints> {
         epsilon,
         max_repo_bytes: c.max_repo_bytes,
         weight_norm: c.weight_norm,
+        max_eval_seconds,
     })
 }
 

@@ -2,7 +2,8 @@
 //! the boundary blocks.
 
 use gauntlet_competitions::{
-    DatasetId, Epsilon, EvalMethod, IfEvalVersion, Normalization, Registry, TokenizerPolicy,
+    DatasetId, Epsilon, EvalMethod, FixedTokenizer, IfEvalVersion, Normalization, Registry,
+    TokenizerPolicy,
 };
 use gauntlet_constants::{Block, CompetitionId};
 
@@ -31,7 +32,7 @@ fn every_builtin_loads_with_reference_numbers() {
     assert_eq!(b7.constraints.max_repo_bytes, 15 * 1024 * 1024 * 1024);
     assert_eq!(
         b7.constraints.tokenizer,
-        TokenizerPolicy::Fixed("Xenova/gpt-4".into())
+        TokenizerPolicy::Fixed(FixedTokenizer::unpinned("Xenova/gpt-4"))
     );
     assert_eq!(b7.constraints.architectures.len(), 7);
     let eps = Epsilon::LinearDecay {

@@ -156,7 +156,7 @@ impl Sources {
                         .cloned()
                         .unwrap_or_else(|| format!("#{}", c.0)),
                     sync_block: sync.0,
-                    models: summary["models"].as_array().map_or(0, Vec::len),
+                    models: summary.models.len(),
                 })
                 .collect(),
             weights,

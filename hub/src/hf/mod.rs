@@ -23,7 +23,7 @@ pub use http::RetryPolicy;
 
 use crate::cache::DownloadCache;
 use crate::id::validate_file_path;
-use crate::{HubError, LocalModel, ModelId, ModelStore};
+use crate::{CacheBudget, ExpectedHash, HubError, LocalModel, ModelId, ModelStore};
 
 /// The public Hugging Face Hub.
 pub const DEFAULT_ENDPOINT: &str = "https://huggingface.co";
@@ -133,6 +133,13 @@ impl HfHub {
     pub fn with_timeouts(mut self, connect: Duration, read: Duration) -> Result<Self, HubError> {
         self.http.client = build_client(connect, read)?;
         Ok(self)
+    }
+
+    /// Limits the download cache: room is made before each download by
+    /// evicting the least recently used revisions not in play.
+    pub fn with_cache_budget(mut self, budget: CacheBudget) -> Self {
+        self.cache = self.cache.with_budget(budget);
+        self
     }
 
     /// Calls `progress` as downloads advance.
@@ -248,7 +255,20 @@ fn build_client(connect: Duration, read: Duration) -> Result<reqwest::Client, Hu
 #[async_trait::async_trait]
 impl ModelStore for HfHub {
     async fn download(&self, id: &ModelId, max_bytes: u64) -> Result<LocalModel, HubError> {
-        download::download(self, id, max_bytes).await
+        download::download(self, id, max_bytes, None).await
+    }
+
+    async fn download_expecting(
+        &self,
+        id: &ModelId,
+        max_bytes: u64,
+        expected: &ExpectedHash,
+    ) -> Result<LocalModel, HubError> {
+        download::download(self, id, max_bytes, Some(expected)).await
+    }
+
+    fn keep(&self, ids: &[ModelId]) {
+        self.cache.keep(ids);
     }
 
     async fn upload(&self, dir: &Path, namespace: &str, name: &str) -> Result<ModelId, HubError> {

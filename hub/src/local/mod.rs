@@ -9,7 +9,7 @@ use crate::cache::{is_dir, remove_tree, DownloadCache};
 use crate::hash::list_files;
 use crate::id::validate_repo;
 use crate::revision::{blocking, repo_hash_of, scan};
-use crate::{HubError, LocalModel, ModelId, ModelStore};
+use crate::{CacheBudget, HubError, LocalModel, ModelId, ModelStore, MAX_REPO_FILES};
 
 /// Uploads in progress, under the root (a dot name: never a namespace).
 const TMP_DIR: &str = ".tmp";
@@ -56,6 +56,13 @@ impl LocalHub {
     /// Downloads into `<cache_dir>/<namespace>/<name>/<commit>/` instead.
     pub fn with_cache_dir(mut self, cache_dir: impl Into<PathBuf>) -> Self {
         self.cache = DownloadCache::new(cache_dir);
+        self
+    }
+
+    /// Limits the download cache: room is made before each download by
+    /// evicting the least recently used revisions not in play.
+    pub fn with_cache_budget(mut self, budget: CacheBudget) -> Self {
+        self.cache = self.cache.with_budget(budget);
         self
     }
 
@@ -127,7 +134,10 @@ impl LocalHub {
                 if let Some(parent) = to.parent() {
                     fs::create_dir_all(parent).map_err(|e| HubError::io(parent, e))?;
                 }
-                if fs::hard_link(&from, &to).is_err() {
+                // A link in the hub is copied as the file it names: the
+                // cache never holds a symbolic link.
+                let is_link = fs::symlink_metadata(&from).is_ok_and(|m| m.file_type().is_symlink());
+                if is_link || fs::hard_link(&from, &to).is_err() {
                     fs::copy(&from, &to).map_err(|e| HubError::io(&to, e))?;
                 }
                 expected.insert(rel);
@@ -166,6 +176,16 @@ impl LocalHub {
 impl ModelStore for LocalHub {
     async fn download(&self, id: &ModelId, max_bytes: u64) -> Result<LocalModel, HubError> {
         let src = self.revision_dir(id)?;
+        let listing = {
+            let src = src.clone();
+            blocking(move || list_files(&src)).await?
+        };
+        if listing.len() > MAX_REPO_FILES {
+            return Err(HubError::TooManyFiles {
+                files: listing.len(),
+                max: MAX_REPO_FILES,
+            });
+        }
         let bytes = self.revision_size(id).await?;
         if bytes > max_bytes {
             return Err(HubError::TooLarge {
@@ -174,14 +194,32 @@ impl ModelStore for LocalHub {
             });
         }
         let target = self.cache.final_dir(id);
-        if !is_dir(&target) {
-            let _lock = self.cache.lock(id).await?;
+        // A copy that fails its check (corrupted in the cache) is removed by
+        // `verify_cached`, and copied again once.
+        for attempt in 0..2 {
             if !is_dir(&target) {
-                tracing::info!(model = %id, bytes, "copying revision from the local hub");
-                self.fill_cache(id, src).await?;
+                let _lock = self.cache.lock(id).await?;
+                if !is_dir(&target) {
+                    self.cache.make_room(id, bytes).await?;
+                    tracing::info!(model = %id, bytes, "copying revision from the local hub");
+                    self.fill_cache(id, src.clone()).await?;
+                }
+            }
+            match self.verify_cached(id, target.clone()).await {
+                Err(HubError::Integrity { .. }) if attempt == 0 => {
+                    tracing::warn!(model = %id, "the cached copy is corrupt; copying it again");
+                }
+                other => {
+                    self.cache.touch(id);
+                    return other;
+                }
             }
         }
         self.verify_cached(id, target).await
+    }
+
+    fn keep(&self, ids: &[ModelId]) {
+        self.cache.keep(ids);
     }
 
     async fn upload(&self, dir: &Path, namespace: &str, name: &str) -> Result<ModelId, HubError> {
@@ -206,9 +244,10 @@ impl ModelStore for LocalHub {
         blocking(move || {
             let mut total = 0u64;
             for (_, path) in list_files(&dir)? {
-                total += fs::metadata(&path)
+                let len = fs::metadata(&path)
                     .map_err(|e| HubError::io(&path, e))?
                     .len();
+                total = total.saturating_add(len);
             }
             Ok(total)
         })

@@ -77,10 +77,15 @@ async fn upload_then_download_round_trip() {
         tmp.path().join("cache/miner1/tiny").join(&id.commit)
     );
 
-    // A second download is served from the cache without touching the server.
-    let before = FakeHub::count(&server.counters().api);
+    // A second download is served from the cache: the revision is listed
+    // again (the copy is checked against it) but no file is fetched.
+    let files = |s: &FakeHub| {
+        FakeHub::count(&s.counters().resolve) + FakeHub::count(&s.counters().storage_get)
+    };
+    let (api, fetched) = (FakeHub::count(&server.counters().api), files(&server));
     assert_eq!(hub.download(&id, u64::MAX).await.unwrap(), model);
-    assert_eq!(FakeHub::count(&server.counters().api), before);
+    assert_eq!(FakeHub::count(&server.counters().api), api + 1);
+    assert_eq!(files(&server), fetched);
 }
 
 #[tokio::test]
@@ -380,4 +385,67 @@ async fn both_stores_behind_one_trait() {
         let model = store.download(&id, u64::MAX).await.unwrap();
         assert_eq!(model.repo_hash, repo_hash_dir(&src).unwrap());
     }
+}
+
+/// A cached copy damaged on disk (same size, one byte changed) is found by
+/// the check against the listing and downloaded again, not reported as the
+/// miner's hash mismatch.
+#[tokio::test]
+async fn a_corrupt_cached_copy_is_downloaded_again() {
+    let server = FakeHub::start().await;
+    let tmp = tempfile::tempdir().unwrap();
+    let src = tmp.path().join("src");
+    full_model(&src);
+    let hub = client(&server, &tmp.path().join("cache"));
+    let id = hub.upload(&src, "ns", "model").await.unwrap();
+    let model = hub.download(&id, u64::MAX).await.unwrap();
+
+    let damaged = model.dir.join("model.safetensors");
+    let mut bytes = std::fs::read(&damaged).unwrap();
+    bytes[0] ^= 0xff;
+    std::fs::write(&damaged, bytes).unwrap();
+    let fetched = FakeHub::count(&server.counters().storage_get);
+    let again = hub.download(&id, u64::MAX).await.unwrap();
+    assert_eq!(again.repo_hash, repo_hash_dir(&src).unwrap());
+    assert!(read_tree(&again.dir) == read_tree(&src), "files differ");
+    assert!(
+        FakeHub::count(&server.counters().storage_get) > fetched,
+        "the LFS file was fetched again"
+    );
+}
+
+/// With the commitment's hash given, the repo hash is computed from the
+/// listing's LFS sha256s and the small git files: a wrong commitment is
+/// refused before a single LFS byte is fetched; the right one downloads.
+#[tokio::test]
+async fn a_wrong_commitment_is_refused_before_the_large_files_are_fetched() {
+    let server = FakeHub::start().await;
+    let tmp = tempfile::tempdir().unwrap();
+    let src = tmp.path().join("src");
+    full_model(&src);
+    let hub = client(&server, &tmp.path().join("cache"));
+    let id = hub.upload(&src, "ns", "model").await.unwrap();
+    let hotkey = "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY".to_string();
+    let wrong = gauntlet_hub::ExpectedHash {
+        hotkey: hotkey.clone(),
+        secure_hash: gauntlet_hub::secure_hash(&"0".repeat(64), &hotkey),
+    };
+    let err = hub
+        .download_expecting(&id, u64::MAX, &wrong)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, HubError::HashMismatch { .. }), "{err}");
+    assert!(!err.is_transient());
+    assert_eq!(
+        FakeHub::count(&server.counters().storage_get),
+        0,
+        "an LFS file was fetched"
+    );
+
+    let right = gauntlet_hub::ExpectedHash {
+        secure_hash: gauntlet_hub::secure_hash(&repo_hash_dir(&src).unwrap(), &hotkey),
+        hotkey,
+    };
+    let model = hub.download_expecting(&id, u64::MAX, &right).await.unwrap();
+    assert!(read_tree(&model.dir) == read_tree(&src), "files differ");
 }

@@ -213,6 +213,17 @@ async fn demo(args: &Args, dir: &Path) -> Result<()> {
         eval_delay: None,
         version_key: key,
         weights_interval: gauntlet_constants::WEIGHTS_RATE_LIMIT_BLOCKS,
+        // Each miner's model is evaluated in a child of this binary, as a
+        // validator does.
+        isolation: gauntlet_validator::Isolation::Process(
+            gauntlet_validator::sandbox::ProcessSandbox::new(
+                std::env::current_exe().context("finding the gauntlet executable")?,
+                None,
+            ),
+        ),
+        eval_timeout: None,
+        gpus: Vec::new(),
+        download_timeout: None,
     };
     let state = State::open(&dir.join("validator.sqlite"))?;
     let chain_arc: Arc<dyn Chain> = Arc::new(chain.clone());

@@ -1,125 +1,281 @@
-//! Stage 4: check constraints and run the competition's suite on every
-//! fetched model, saving each evaluation as soon as it finishes.
+//! Stage 4: check, load and evaluate every fetched model in its sandbox,
+//! saving each evaluation as soon as it finishes.
 //!
-//! Evaluation is CPU-bound and synchronous; the validator runs one round at a
-//! time, so it runs on the calling thread.
+//! Before a model's sandbox starts, an "evaluating" mark is committed to the
+//! state; the evaluation's save removes it in the same transaction. A mark
+//! left by a validator that died during the evaluation counts one start:
+//! after [`MAX_STARTS`] starts without a finish the model is judged
+//! `crashed` instead of taking the validator down again.
+//!
+//! With several GPUs, one sandbox per device runs at a time; this thread
+//! owns the state, marks each model before handing it to a device and saves
+//! each result as it comes back.
 
+use std::collections::VecDeque;
 use std::path::Path;
+use std::sync::mpsc;
+use std::time::Duration;
 
-use gauntlet_competitions::ActiveCompetition;
+use gauntlet_competitions::{ActiveCompetition, Registry};
 use gauntlet_constants::Block;
 use gauntlet_datasets::Seed;
-use gauntlet_model::{constraints, Model};
+use gauntlet_hub::LocalModel;
 
 use super::fetch::Fetched;
-use super::ValidatorConfig;
-use crate::checks::model_constraints;
-use crate::error_chain;
-use crate::state::{Evaluation, State, StateError};
-use crate::suite::{prepare, run_prepared, PreparedTask, SuiteOptions};
+use super::select::Candidate;
+use super::{Stop, ValidatorConfig};
+use crate::fault::Fault;
+use crate::sandbox::{ChildOutcome, Isolation, Job};
+use crate::state::{Evaluation, State};
+use crate::suite::TaskDetail;
 use crate::verdict::Verdict;
 
-/// Evaluates every fetched model (or reads back its saved evaluation), with
-/// the competition's fixed tokenizer when it has one.
-#[allow(clippy::too_many_arguments)]
+/// Starts of one model's evaluation that may end with the validator dying
+/// before the model is judged `crashed`: the first restart is given the
+/// benefit of the doubt (an operator restarting), the second is not.
+pub const MAX_STARTS: u32 = 2;
+
+/// What every job of a competition's round shares.
+pub(crate) struct JobTemplate<'a> {
+    pub registry: &'a Registry,
+    pub competition: &'a ActiveCompetition<'a>,
+    pub config: &'a ValidatorConfig,
+    pub seed: &'a Seed,
+    pub block: Block,
+    pub sync: Block,
+    pub tokenizer: Option<&'a Path>,
+}
+
+impl JobTemplate<'_> {
+    fn job(&self, model: &LocalModel) -> Job {
+        let placement = self.config.placement;
+        Job {
+            model_dir: model.dir.clone(),
+            tokenizer_dir: self.tokenizer.map(Path::to_path_buf),
+            definitions: self.registry.definitions().clone(),
+            competition: self.competition.competition.id.0,
+            block: self.block.0,
+            seed: self.seed.hex(),
+            sample_cap: self.config.sample_cap,
+            data_root: self.config.data.path(""),
+            device: placement.device.name().into(),
+            precision: placement.precision.map(|p| p.name().to_string()),
+            oom_marker: None,
+        }
+    }
+}
+
+/// One model to run, with its place in the output.
+struct Pending {
+    slot: usize,
+    candidate: Candidate,
+    job: Job,
+}
+
+/// Evaluates every fetched model (or reads back its saved evaluation). A
+/// fault of the validator's own stops the competition once the sandboxes
+/// already running have finished (their results are saved).
 pub(crate) fn evaluate_all(
     state: &mut State,
-    competition: &ActiveCompetition<'_>,
     fetched: Vec<Fetched>,
-    config: &ValidatorConfig,
-    seed: &Seed,
-    sync: Block,
-    opts: &SuiteOptions,
-    tokenizer: Option<&Path>,
-) -> Result<Vec<Evaluation>, StateError> {
-    let id = competition.competition.id;
-    let mut out = Vec::with_capacity(fetched.len());
-    // Drawn once, when the first model needs them: every model of the round
-    // is scored on the same inputs.
-    let mut prepared: Option<Vec<PreparedTask>> = None;
+    t: &JobTemplate<'_>,
+) -> Result<Vec<Evaluation>, Stop> {
+    let id = t.competition.competition.id;
+    let mut out: Vec<Option<Evaluation>> = Vec::with_capacity(fetched.len());
+    let mut queue = VecDeque::new();
     for f in fetched {
-        let c = &f.candidate;
-        let Some(outcome) = f.outcome else {
-            if let Some(saved) = state.evaluation(sync, id, &c.key)? {
-                tracing::info!(uid = c.uid.0, "evaluation already saved; not redone");
-                out.push(saved);
+        let c = f.candidate;
+        let slot = out.len();
+        out.push(None);
+        match f.outcome {
+            None => {
+                if let Some(saved) = state.evaluation(t.sync, id, &c.key)? {
+                    tracing::info!(uid = c.uid.0, "evaluation already saved; not redone");
+                    out[slot] = Some(saved);
+                }
             }
-            continue;
-        };
-        let mut eval = Evaluation {
-            key: c.key.clone(),
-            uid: c.uid,
-            commit_block: c.commit_block,
-            score: f64::INFINITY,
-            verdict: Verdict::Evaluated,
-            tasks: serde_json::Value::Array(Vec::new()),
-        };
-        let mut details = Vec::new();
-        match outcome {
-            Err(verdict) => eval.verdict = verdict,
-            Ok(local) => {
-                let limits = model_constraints(&competition.competition.constraints);
-                let report = constraints::check(&local.dir, &limits);
-                let problem = match &report {
-                    Err(e) => Some(error_chain(e)),
-                    Ok(r) if !r.passed() => Some(
-                        r.violations
-                            .iter()
-                            .map(|v| v.reason.clone())
-                            .collect::<Vec<_>>()
-                            .join("; "),
-                    ),
-                    Ok(_) => None,
-                };
-                if let Some(reason) = problem {
-                    tracing::warn!(uid = c.uid.0, %reason, "model disqualified");
-                    eval.verdict = Verdict::Disqualified { reason };
+            Some(Err(verdict)) => out[slot] = Some(save(state, t, &c, verdict, None)?),
+            Some(Ok(local)) => {
+                let starts = state.starts(id, &c.key)?;
+                if starts >= MAX_STARTS {
+                    let reason = format!(
+                        "the validator stopped {starts} times while evaluating this model \
+                         (killed, or brought down by it)"
+                    );
+                    tracing::warn!(uid = c.uid.0, %reason, "model judged crashed");
+                    out[slot] = Some(save(state, t, &c, Verdict::Crashed { reason }, None)?);
                 } else {
-                    match Model::load_with_tokenizer(&local.dir, tokenizer, config.placement) {
-                        Err(e) if e.is_device_fault() => {
-                            // The validator's own device failed (no driver,
-                            // out of memory on load): not the miner's fault.
-                            // Nothing is recorded; the model is tried again
-                            // next round.
-                            tracing::error!(
-                                uid = c.uid.0,
-                                error = %error_chain(&e),
-                                "cannot load the model on this validator's device; skipped this round"
-                            );
-                            continue;
-                        }
-                        Err(e) => {
-                            eval.verdict = Verdict::Disqualified {
-                                reason: format!("does not load: {}", error_chain(&e)),
-                            }
-                        }
-                        Ok(mut model) => {
-                            tracing::info!(uid = c.uid.0, model = %local.id.repo_id(), "evaluating");
-                            let inputs = prepared.get_or_insert_with(|| {
-                                prepare(competition, &config.data, seed, config.sample_cap)
-                            });
-                            let result =
-                                run_prepared(&mut model, competition, inputs, opts, &mut |_| {});
-                            tracing::info!(uid = c.uid.0, score = result.score, "evaluated");
-                            eval.score = result.score;
-                            eval.tasks = serde_json::to_value(&result.tasks)?;
-                            details = result.details;
-                        }
-                    }
+                    queue.push_back(Pending {
+                        slot,
+                        job: t.job(&local),
+                        candidate: c,
+                    });
                 }
             }
         }
-        state.save_evaluation(sync, id, &eval, &details)?;
-        state.record_model(
-            &eval.key,
-            eval.uid,
-            Some(id),
-            eval.commit_block,
-            None,
-            &eval.verdict,
-            sync,
-        )?;
-        out.push(eval);
     }
-    Ok(out)
+    let fault = run_queue(state, t, queue, &mut out)?;
+    if let Some(fault) = fault {
+        return Err(Stop::Wait(fault));
+    }
+    Ok(out.into_iter().flatten().collect())
+}
+
+/// Runs the queued jobs, one per device at a time; returns the first fault.
+fn run_queue(
+    state: &mut State,
+    t: &JobTemplate<'_>,
+    mut queue: VecDeque<Pending>,
+    out: &mut [Option<Evaluation>],
+) -> Result<Option<Fault>, Stop> {
+    if queue.is_empty() {
+        return Ok(None);
+    }
+    let id = t.competition.competition.id;
+    let isolation = &t.config.isolation;
+    let deadline = t.config.eval_deadline(t.competition);
+    let gpus = &t.config.gpus;
+    let workers = isolation.parallelism(gpus).min(queue.len());
+    let mut fault = None;
+    std::thread::scope(|scope| -> Result<(), Stop> {
+        let (done_tx, done_rx) = mpsc::channel::<(usize, Pending, ChildOutcome)>();
+        let mut inboxes = Vec::with_capacity(workers);
+        for w in 0..workers {
+            let (tx, rx) = mpsc::channel::<Pending>();
+            inboxes.push(tx);
+            let done = done_tx.clone();
+            let gpu = gpus.get(w).copied();
+            scope.spawn(move || {
+                for p in rx {
+                    let outcome = run_one(isolation, &p.job, deadline, gpu);
+                    if done.send((w, p, outcome)).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+        drop(done_tx);
+        let mut running = 0;
+        for inbox in &inboxes {
+            if let Some(p) = queue.pop_front() {
+                start(state, t, inbox, p)?;
+                running += 1;
+            }
+        }
+        while running > 0 {
+            let Ok((w, p, outcome)) = done_rx.recv() else {
+                break;
+            };
+            running -= 1;
+            match outcome {
+                ChildOutcome::Fault { fault: f } => {
+                    tracing::error!(uid = p.candidate.uid.0, fault = %f, "validator fault while evaluating");
+                    state.clear_mark(id, &p.candidate.key)?;
+                    fault.get_or_insert(f);
+                }
+                ChildOutcome::Rejected { verdict } => {
+                    tracing::warn!(uid = p.candidate.uid.0, verdict = verdict.label(), reason = ?verdict.reason(), "model rejected");
+                    out[p.slot] = Some(save(state, t, &p.candidate, verdict, None)?);
+                }
+                ChildOutcome::Evaluated {
+                    score,
+                    tasks,
+                    details,
+                    overlong_prompts,
+                } => {
+                    let score = score.unwrap_or(f64::INFINITY);
+                    tracing::info!(
+                        uid = p.candidate.uid.0,
+                        score,
+                        overlong_prompts,
+                        "evaluated"
+                    );
+                    let details: Vec<TaskDetail> = details.into_iter().map(Into::into).collect();
+                    out[p.slot] = Some(save(
+                        state,
+                        t,
+                        &p.candidate,
+                        Verdict::Evaluated,
+                        Some((score, tasks, details)),
+                    )?);
+                }
+            }
+            if fault.is_none() {
+                if let Some(next) = queue.pop_front() {
+                    start(state, t, &inboxes[w], next)?;
+                    running += 1;
+                }
+            }
+        }
+        Ok(())
+    })?;
+    Ok(fault)
+}
+
+/// Marks `p` as started (committed first), then hands it to a device.
+fn start(
+    state: &State,
+    t: &JobTemplate<'_>,
+    inbox: &mpsc::Sender<Pending>,
+    p: Pending,
+) -> Result<(), Stop> {
+    let id = t.competition.competition.id;
+    state.mark_started(id, &p.candidate.key, t.block)?;
+    tracing::info!(uid = p.candidate.uid.0, model = %p.job.model_dir.display(), "evaluating in a sandbox");
+    inbox
+        .send(p)
+        .map_err(|_| Stop::Wait(Fault::Sandbox("an evaluation worker stopped".into())))
+}
+
+/// Runs one job; a panic of an in-process evaluation becomes a crash.
+fn run_one(isolation: &Isolation, job: &Job, deadline: Duration, gpu: Option<u32>) -> ChildOutcome {
+    let run = std::panic::AssertUnwindSafe(|| isolation.run(job, deadline, gpu));
+    std::panic::catch_unwind(run).unwrap_or_else(|panic| {
+        let what = panic
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| panic.downcast_ref::<&str>().copied())
+            .unwrap_or("a panic");
+        ChildOutcome::Rejected {
+            verdict: Verdict::Crashed {
+                reason: format!("the evaluation panicked: {what}"),
+            },
+        }
+    })
+}
+
+/// Saves a model's evaluation (a verdict, or a score with its tasks and
+/// per-sample scores) and its latest verdict, clearing its mark.
+fn save(
+    state: &mut State,
+    t: &JobTemplate<'_>,
+    c: &Candidate,
+    verdict: Verdict,
+    scored: Option<(f64, serde_json::Value, Vec<TaskDetail>)>,
+) -> Result<Evaluation, Stop> {
+    let id = t.competition.competition.id;
+    let (score, tasks, details) = scored.unwrap_or((
+        f64::INFINITY,
+        serde_json::Value::Array(Vec::new()),
+        Vec::new(),
+    ));
+    let eval = Evaluation {
+        key: c.key.clone(),
+        uid: c.uid,
+        commit_block: c.commit_block,
+        score,
+        verdict,
+        tasks,
+    };
+    state.save_evaluation(t.sync, id, &eval, &details)?;
+    state.record_model(
+        &eval.key,
+        eval.uid,
+        Some(id),
+        eval.commit_block,
+        None,
+        &eval.verdict,
+        t.sync,
+    )?;
+    Ok(eval)
 }

@@ -1,4 +1,10 @@
 //! Stage 3: download each selected model, verify its secure hash, flag copies.
+//!
+//! A download failure is judged by its owner: what the revision is (missing,
+//! too large, too many files, a bad path, a wrong hash) is the miner's
+//! verdict; what the validator's side does (a full disk, a network or hub
+//! outage) makes the competition wait. A download that overruns its deadline
+//! is a `download_failed` verdict, retried by the usual rule.
 
 use std::time::Duration;
 
@@ -7,12 +13,15 @@ use gauntlet_constants::Block;
 use gauntlet_hub::{secure_hash, HubError, LocalModel, ModelId, ModelStore};
 
 use super::select::Candidate;
+use super::Stop;
 use crate::error_chain;
-use crate::state::{State, StateError};
+use crate::fault::Fault;
+use crate::retry::{retry, Backoff};
+use crate::state::State;
 use crate::verdict::Verdict;
 
 /// Download attempts for transient hub errors (1 s, 2 s, 4 s between them).
-const ATTEMPTS: u32 = 4;
+const BACKOFF: Backoff = Backoff::new(4, Duration::from_secs(1));
 
 /// A candidate after the fetch stage.
 #[derive(Debug)]
@@ -24,20 +33,17 @@ pub(crate) struct Fetched {
     pub outcome: Option<Result<LocalModel, Verdict>>,
 }
 
-/// Downloads with retries and backoff on transient errors.
-async fn download(hub: &dyn ModelStore, id: &ModelId, max: u64) -> Result<LocalModel, HubError> {
-    let mut delay = Duration::from_secs(1);
-    let mut attempt = 1;
-    loop {
-        match hub.download(id, max).await {
-            Err(e) if e.is_transient() && attempt < ATTEMPTS => {
-                tracing::warn!(model = %id.repo_id(), attempt, error = %e, "download failed; retrying");
-                tokio::time::sleep(delay).await;
-                delay *= 2;
-                attempt += 1;
-            }
-            other => return other,
-        }
+/// The validator's fault behind a hub error, or `None` when the error is
+/// the revision's (the miner's).
+fn fault_of(e: &HubError) -> Option<Fault> {
+    if e.is_local_fault() {
+        let text = error_chain(e);
+        Some(match e {
+            HubError::Io { .. } | HubError::DiskFull { .. } => Fault::Disk(text),
+            _ => Fault::Network(text),
+        })
+    } else {
+        None
     }
 }
 
@@ -50,7 +56,8 @@ pub(crate) async fn fetch_all(
     competition: &ActiveCompetition<'_>,
     candidates: &[Candidate],
     block: Block,
-) -> Result<Vec<Fetched>, StateError> {
+    deadline: Duration,
+) -> Result<Vec<Fetched>, Stop> {
     let id = competition.competition.id;
     let max = competition.competition.constraints.max_repo_bytes;
     let mut out = Vec::with_capacity(candidates.len());
@@ -65,7 +72,7 @@ pub(crate) async fn fetch_all(
             });
             continue;
         }
-        let outcome = fetch_one(hub, c, max).await;
+        let outcome = fetch_one(hub, c, max, deadline).await?;
         let (repo_hash, verdict) = match &outcome {
             Ok(local) => (Some(local.repo_hash.as_str()), Verdict::Evaluated),
             Err(v) => (None, v.clone()),
@@ -115,26 +122,63 @@ pub(crate) async fn fetch_all(
     Ok(out)
 }
 
-async fn fetch_one(hub: &dyn ModelStore, c: &Candidate, max: u64) -> Result<LocalModel, Verdict> {
+async fn fetch_one(
+    hub: &dyn ModelStore,
+    c: &Candidate,
+    max: u64,
+    deadline: Duration,
+) -> Result<Result<LocalModel, Verdict>, Stop> {
     let cm = &c.commitment;
-    let id = ModelId::new(cm.namespace(), cm.name(), cm.commit()).map_err(|e| {
-        Verdict::InvalidCommitment {
-            reason: error_chain(&e),
+    let id = match ModelId::new(cm.namespace(), cm.name(), cm.commit()) {
+        Ok(id) => id,
+        Err(e) => {
+            return Ok(Err(Verdict::InvalidCommitment {
+                reason: error_chain(&e),
+            }))
         }
-    })?;
-    let local = download(hub, &id, max).await.map_err(|e| {
-        tracing::warn!(uid = c.uid.0, model = %id.repo_id(), error = %e, "download failed");
-        Verdict::DownloadFailed {
-            reason: error_chain(&e),
+    };
+    let expected = gauntlet_hub::ExpectedHash {
+        hotkey: c.key.hotkey.clone(),
+        secure_hash: cm.secure_hash().to_string(),
+    };
+    let attempt = retry(BACKOFF, "download", HubError::is_transient, || {
+        hub.download_expecting(&id, max, &expected)
+    });
+    let local = match tokio::time::timeout(deadline, attempt).await {
+        Err(_) => {
+            tracing::warn!(uid = c.uid.0, model = %id.repo_id(), "download overran its deadline");
+            return Ok(Err(Verdict::DownloadFailed {
+                reason: format!(
+                    "the download did not finish within {} s",
+                    deadline.as_secs()
+                ),
+            }));
         }
-    })?;
+        Ok(Err(HubError::HashMismatch { repo_hash, .. })) => {
+            tracing::warn!(uid = c.uid.0, "secure hash mismatch");
+            return Ok(Err(Verdict::HashMismatch {
+                computed: secure_hash(&repo_hash, &c.key.hotkey),
+                committed: cm.secure_hash().to_string(),
+            }));
+        }
+        Ok(Err(e)) => {
+            if let Some(fault) = fault_of(&e) {
+                return Err(Stop::Wait(fault));
+            }
+            tracing::warn!(uid = c.uid.0, model = %id.repo_id(), error = %e, "download failed");
+            return Ok(Err(Verdict::DownloadFailed {
+                reason: error_chain(&e),
+            }));
+        }
+        Ok(Ok(local)) => local,
+    };
     let computed = secure_hash(&local.repo_hash, &c.key.hotkey);
     if computed != cm.secure_hash() {
         tracing::warn!(uid = c.uid.0, "secure hash mismatch");
-        return Err(Verdict::HashMismatch {
+        return Ok(Err(Verdict::HashMismatch {
             computed,
             committed: cm.secure_hash().to_string(),
-        });
+        }));
     }
-    Ok(local)
+    Ok(Ok(local))
 }

@@ -7,9 +7,10 @@
 //!    at most 16 new or retried models are queued.
 //! 3. **fetch** — each model downloaded at its pinned revision under the
 //!    size cap, its secure hash verified, copies of earlier models flagged.
-//! 4. **evaluate** — constraints checked, the competition's suite run on the
-//!    same samples for every model; each finished evaluation is saved, so a
-//!    restart never redoes it.
+//! 4. **evaluate** — each model checked, loaded and run through the suite in
+//!    its own sandboxed process (an "evaluating" mark committed first); each
+//!    finished evaluation is saved, so a restart never redoes it, and a model
+//!    the validator died on twice is judged `crashed`.
 //! 5. **score** — pairwise win rates with the epsilon advantage, winner takes
 //!    all, EMA per competition, round saved.
 //! 6. **weights** — competitions merged by reward share, u16 weights set on
@@ -17,22 +18,29 @@
 
 mod evaluate;
 mod fetch;
+mod queue;
 mod select;
 mod weights;
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
+use std::time::Duration;
 
-use gauntlet_chain::{Chain, ChainError, Hotkey};
-use gauntlet_competitions::Registry;
-use gauntlet_constants::{sync_block, Block, NetUid};
+use gauntlet_chain::{Chain, ChainError, CommitmentRecord, Hotkey, Metagraph};
+use gauntlet_competitions::{ActiveCompetition, Registry};
+use gauntlet_constants::{sync_block, Block, NetUid, Uid};
 use gauntlet_datasets::{DataCache, Seed};
 use gauntlet_hub::{HubError, ModelStore};
 use gauntlet_model::Placement;
 use serde::Serialize;
 
+use crate::fault::Fault;
+use crate::sandbox::Isolation;
 use crate::state::{State, StateError};
-use crate::suite::SuiteOptions;
+use crate::suite::{prepare, Unprepared};
 
+pub use crate::summary::RoundModel;
+pub use queue::{PRIORITY_MIN_STAKE_RAO, PRIORITY_MIN_WEIGHT};
 pub use select::{Candidate, MAX_QUEUED, RETRY_AFTER_BLOCKS, TOP_KEPT};
 pub use weights::WeightsOutcome;
 
@@ -62,6 +70,21 @@ impl RoundError {
     }
 }
 
+/// Why a competition's round stopped before it was scored.
+#[derive(Debug)]
+pub(crate) enum Stop {
+    /// A fault of the validator's own: the competition waits.
+    Wait(Fault),
+    /// The round itself failed.
+    Error(RoundError),
+}
+
+impl From<StateError> for Stop {
+    fn from(e: StateError) -> Self {
+        Stop::Error(e.into())
+    }
+}
+
 /// How a validator runs.
 #[derive(Debug, Clone)]
 pub struct ValidatorConfig {
@@ -82,29 +105,44 @@ pub struct ValidatorConfig {
     /// on the reference subnet), so a round that comes early costs no refused
     /// extrinsic and adds no history row. 0 submits every round.
     pub weights_interval: u64,
+    /// How each model is isolated while it is checked, loaded and evaluated.
+    pub isolation: Isolation,
+    /// Overrides every competition's per-model deadline (`max_eval_seconds`).
+    pub eval_timeout: Option<Duration>,
+    /// CUDA devices to evaluate on, one sandboxed model per device at a time
+    /// (empty: one model at a time on the placement's device).
+    pub gpus: Vec<u32>,
+    /// The longest one model's download may take; `None`: one minute plus a
+    /// minute per GiB of the competition's size cap.
+    pub download_timeout: Option<Duration>,
 }
 
-/// A model's line in a round's result.
+impl ValidatorConfig {
+    /// The deadline of one model's check, load and evaluation.
+    pub(crate) fn eval_deadline(&self, competition: &ActiveCompetition<'_>) -> Duration {
+        self.eval_timeout.unwrap_or(Duration::from_secs(
+            competition.competition.constraints.max_eval_seconds,
+        ))
+    }
+
+    /// The deadline of one model's download.
+    pub(crate) fn download_deadline(&self, competition: &ActiveCompetition<'_>) -> Duration {
+        self.download_timeout.unwrap_or_else(|| {
+            let gib = competition.competition.constraints.max_repo_bytes >> 30;
+            Duration::from_secs(60 + 60 * gib)
+        })
+    }
+}
+
+/// A competition that waits on a fault of the validator's own.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct RoundModel {
-    /// Its uid.
-    pub uid: u16,
-    /// Its hotkey.
-    pub hotkey: String,
-    /// `namespace/name@commit`, or the raw commitment when it did not parse.
-    pub model: String,
-    /// The competition score (a loss); `null` for +inf.
-    pub score: f64,
-    /// Its pairwise win rate.
-    pub win_rate: f64,
-    /// Its weight in this round (winner takes all).
-    pub round_weight: f64,
-    /// The verdict's label.
-    pub verdict: String,
-    /// Why, for a rejected model.
-    pub reason: Option<String>,
-    /// The uid of the model it copies.
-    pub copy_of: Option<u16>,
+pub struct Waiting {
+    /// The competition's name.
+    pub competition: String,
+    /// The fault's label (`device`, `disk`, `dataset`, `network`, …).
+    pub kind: String,
+    /// What is wrong.
+    pub reason: String,
 }
 
 /// What one call of [`Validator::run_round`] did.
@@ -116,6 +154,9 @@ pub struct RoundReport {
     pub sync_block: u64,
     /// Per competition evaluated now: its name and models.
     pub competitions: Vec<(String, Vec<RoundModel>)>,
+    /// Competitions that could not be scored because of the validator's own
+    /// fault; they run again next round, keeping what was saved.
+    pub waiting: Vec<Waiting>,
     /// The weights computed (and whether the chain took them).
     pub weights: Option<WeightsOutcome>,
 }
@@ -128,6 +169,16 @@ pub struct Validator {
     state: State,
     registry: Registry,
     config: ValidatorConfig,
+}
+
+/// What every competition of a round shares.
+struct RoundContext<'a> {
+    metagraph: &'a Metagraph,
+    commitments: &'a [CommitmentRecord],
+    priority: &'a BTreeSet<Uid>,
+    block: Block,
+    sync: Block,
+    seed: &'a Seed,
 }
 
 impl Validator {
@@ -168,7 +219,8 @@ impl Validator {
 
     /// Runs every stage once at the chain's current block: evaluates each
     /// active competition not yet evaluated at this sync block, then sets
-    /// weights. Resumable: what was saved is not redone.
+    /// weights. Resumable: what was saved is not redone. A competition hit by
+    /// a fault of the validator's own waits (see [`RoundReport::waiting`]).
     pub async fn run_round(&mut self) -> Result<RoundReport, RoundError> {
         let block = self.chain.current_block().await?;
         let sync = sync_block(block);
@@ -178,77 +230,50 @@ impl Validator {
         let metagraph = self.chain.metagraph(self.config.netuid).await?;
         self.state.record_metagraph(&metagraph)?;
         let commitments = self.chain.commitments(self.config.netuid).await?;
+        let priority = queue::priority(self.chain.as_ref(), self.config.netuid, &metagraph).await;
         let registry = self.registry.clone();
         let active = registry.active_at(block);
         let mut report = RoundReport {
             block: block.0,
             sync_block: sync.0,
             competitions: Vec::new(),
+            waiting: Vec::new(),
             weights: None,
+        };
+        let ctx = RoundContext {
+            metagraph: &metagraph,
+            commitments: &commitments,
+            priority: &priority,
+            block,
+            sync,
+            seed: &seed,
         };
         for competition in &active {
             let id = competition.competition.id;
+            let name = &competition.competition.name;
             if self.state.round(sync, id)?.is_some() {
-                tracing::info!(competition = %competition.competition.name, "already evaluated at this sync block");
+                tracing::info!(competition = %name, "already evaluated at this sync block");
                 continue;
             }
-            let tokenizer = match crate::tokenizer::tokenizer_dir(
-                &competition.competition.constraints.tokenizer,
-                &self.config.data,
-            )
-            .await
-            {
-                Ok(dir) => dir,
-                Err(why) => {
-                    // The validator's own problem: the competition waits for
-                    // the next round instead of failing every miner.
-                    tracing::error!(competition = %competition.competition.name, %why, "competition skipped");
-                    continue;
+            match self.competition_round(&registry, competition, &ctx).await {
+                Ok(models) => {
+                    // Scored: whatever it waited on is gone.
+                    self.state.clear_wait(id)?;
+                    report.competitions.push((name.clone(), models));
                 }
-            };
-            let candidates = select::select(
-                &self.state,
-                competition,
-                &metagraph,
-                &commitments,
-                block,
-                sync,
-                self.config.eval_delay,
-            )?;
-            let fetched = fetch::fetch_all(
-                &self.state,
-                self.hub.as_ref(),
-                competition,
-                &candidates,
-                block,
-            )
-            .await?;
-            let opts = SuiteOptions {
-                sample_cap: self.config.sample_cap,
-                keep_details: true,
-                ..SuiteOptions::default()
-            };
-            let evaluations = evaluate::evaluate_all(
-                &mut self.state,
-                competition,
-                fetched,
-                &self.config,
-                &seed,
-                sync,
-                &opts,
-                tokenizer.as_deref(),
-            )?;
-            let models = weights::score_round(
-                &mut self.state,
-                competition,
-                &evaluations,
-                &metagraph,
-                block,
-                sync,
-            )?;
-            report
-                .competitions
-                .push((competition.competition.name.clone(), models));
+                Err(Stop::Wait(fault)) => {
+                    // The validator's own problem: the competition waits
+                    // instead of failing every miner; what was saved stays.
+                    tracing::error!(competition = %name, %fault, "competition waits");
+                    self.state.record_wait(id, sync, block, &fault)?;
+                    report.waiting.push(Waiting {
+                        competition: name.clone(),
+                        kind: fault.label().into(),
+                        reason: fault.to_string(),
+                    });
+                }
+                Err(Stop::Error(e)) => return Err(e),
+            }
         }
         report.weights = Some(
             weights::set_weights(
@@ -264,6 +289,81 @@ impl Validator {
         );
         Ok(report)
     }
+
+    /// One competition's round: its fixed tokenizer and datasets first (a
+    /// problem there makes it wait), then select, fetch, evaluate, score.
+    async fn competition_round(
+        &mut self,
+        registry: &Registry,
+        competition: &ActiveCompetition<'_>,
+        ctx: &RoundContext<'_>,
+    ) -> Result<Vec<RoundModel>, Stop> {
+        let tokenizer = crate::tokenizer::tokenizer_dir(
+            &competition.competition.constraints.tokenizer,
+            &self.config.data,
+        )
+        .await
+        .map_err(|why| Stop::Wait(Fault::Tokenizer(why)))?;
+        check_datasets(
+            competition,
+            &self.config.data,
+            ctx.seed,
+            self.config.sample_cap,
+        )?;
+        let candidates = select::select(
+            &self.state,
+            competition,
+            ctx.metagraph,
+            ctx.commitments,
+            ctx.priority,
+            ctx.block,
+            ctx.sync,
+            self.config.eval_delay,
+        )?;
+        let fetched = fetch::fetch_all(
+            &self.state,
+            self.hub.as_ref(),
+            competition,
+            &candidates,
+            ctx.block,
+            self.config.download_deadline(competition),
+        )
+        .await?;
+        let job = evaluate::JobTemplate {
+            registry,
+            competition,
+            config: &self.config,
+            seed: ctx.seed,
+            block: ctx.block,
+            sync: ctx.sync,
+            tokenizer: tokenizer.as_deref(),
+        };
+        let evaluations = evaluate::evaluate_all(&mut self.state, fetched, &job)?;
+        Ok(weights::score_round(
+            &mut self.state,
+            competition,
+            &evaluations,
+            ctx.metagraph,
+            ctx.block,
+            ctx.sync,
+        )?)
+    }
+}
+
+/// Every task's data must be there: a competition scored with a task
+/// dropped would disagree with every other validator, so it waits instead.
+fn check_datasets(
+    competition: &ActiveCompetition<'_>,
+    data: &DataCache,
+    seed: &Seed,
+    sample_cap: Option<u32>,
+) -> Result<(), Stop> {
+    for task in prepare(competition, data, seed, sample_cap) {
+        if let Err(Unprepared::Dropped(why)) = task.input {
+            return Err(Stop::Wait(Fault::Dataset(format!("{}: {why}", task.name))));
+        }
+    }
+    Ok(())
 }
 
 /// Blocks from `then` to `now` (0 when `then` is later).

@@ -1,5 +1,7 @@
 //! Stage 2: which models a round evaluates.
 
+use std::collections::BTreeSet;
+
 use gauntlet_chain::{Commitment, CommitmentRecord, Metagraph};
 use gauntlet_competitions::ActiveCompetition;
 use gauntlet_constants::{Block, Uid};
@@ -31,13 +33,16 @@ pub struct Candidate {
 
 /// Parses every commitment (recording malformed ones), keeps this
 /// competition's models old enough to evaluate, and picks the round's set:
-/// the previous round's kept models, then new models by commit block, then
+/// the previous round's kept models, then the models large validators weight
+/// (`priority`, see `queue`), then new models by commit block, then
 /// retries, at most [`MAX_QUEUED`] besides the kept ones. Sorted by uid.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn select(
     state: &State,
     competition: &ActiveCompetition<'_>,
     metagraph: &Metagraph,
     commitments: &[CommitmentRecord],
+    priority: &BTreeSet<Uid>,
     block: Block,
     sync: Block,
     eval_delay: Option<u64>,
@@ -87,39 +92,39 @@ pub(crate) fn select(
     let last = state.last_round(id)?;
     let kept: Vec<ModelKey> = last
         .as_ref()
-        .and_then(|(_, s)| serde_json::from_value(s["keep"].clone()).ok())
+        .map(|(_, s)| s.keep.clone())
         .unwrap_or_default();
     let winner_score = last
         .as_ref()
-        .and_then(|(_, s)| s["winner_score"].as_f64())
+        .and_then(|(_, s)| s.winner_score)
         .unwrap_or(f64::INFINITY);
     let epsilon = |b: Block| competition.competition.constraints.epsilon.at(block, b);
     let mut chosen: Vec<Candidate> = Vec::new();
-    let mut new = Vec::new();
-    let mut retries = Vec::new();
+    // (priority first, then new before retries), each by commit block.
+    let mut queued: Vec<((bool, bool, Block, Uid), Candidate)> = Vec::new();
     for c in eligible {
         if kept.contains(&c.key) {
             chosen.push(c);
             continue;
         }
+        let first = priority.contains(&c.uid);
         match state.last_evaluation(id, &c.key, sync)? {
-            None => new.push(c),
+            None => queued.push(((!first, false, c.commit_block, c.uid), c)),
             Some((last_sync, score, verdict)) => {
                 // Retried only when it could still beat the winner by epsilon,
-                // or when its download failed (a hub outage must not shut a
-                // model out for good).
+                // when its download failed (a hub outage must not shut a
+                // model out for good), or when large validators weight it.
                 let close =
                     score.is_finite() && score * (1.0 - epsilon(c.commit_block)) < winner_score;
                 let unfetched = matches!(verdict, Verdict::DownloadFailed { .. });
-                if age(sync, last_sync) >= RETRY_AFTER_BLOCKS && (close || unfetched) {
-                    retries.push(c);
+                if age(sync, last_sync) >= RETRY_AFTER_BLOCKS && (close || unfetched || first) {
+                    queued.push(((!first, true, c.commit_block, c.uid), c));
                 }
             }
         }
     }
-    new.sort_by_key(|c| (c.commit_block, c.uid));
-    retries.sort_by_key(|c| (c.commit_block, c.uid));
-    chosen.extend(new.into_iter().chain(retries).take(MAX_QUEUED));
+    queued.sort_by_key(|(order, _)| *order);
+    chosen.extend(queued.into_iter().map(|(_, c)| c).take(MAX_QUEUED));
     chosen.sort_by_key(|c| c.uid);
     Ok(chosen)
 }

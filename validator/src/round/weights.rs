@@ -4,20 +4,24 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use gauntlet_chain::{Chain, CommitStatus, Hotkey, Metagraph, WeightsCommit, WeightsSubmission};
+use crate::retry::{retry, Backoff};
+use crate::summary::RoundSummary;
+
+use gauntlet_chain::{
+    Chain, ChainError, CommitStatus, Hotkey, Metagraph, WeightsCommit, WeightsSubmission,
+};
 use gauntlet_competitions::ActiveCompetition;
 use gauntlet_constants::{Block, CompetitionId, Uid};
 use gauntlet_evals::weights::{
     ema, subnet_weights, upscale_u16, win_rates, winner_weights, MIN_COMPETITION_WEIGHT,
 };
 use serde::Serialize;
-use serde_json::json;
 
 use super::{age, RoundModel, ValidatorConfig, TOP_KEPT};
 use crate::state::{Evaluation, ModelKey, State, StateError};
 
-/// Attempts of a weight set on transient chain errors.
-const ATTEMPTS: u32 = 3;
+/// A weight set on transient chain errors: 3 attempts, 1 s then 2 s apart.
+const BACKOFF: Backoff = Backoff::new(3, Duration::from_secs(1));
 
 /// The weights a round computed and what the chain said.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -131,13 +135,13 @@ pub(crate) fn score_round(
             copy_of: e.verdict.copy_of().map(|u| u.0),
         })
         .collect();
-    let summary = json!({
-        "models": models,
-        "keep": keep,
-        "winner_score": if winner_score.is_finite() { json!(winner_score) } else { json!(null) },
-    });
+    let summary = RoundSummary {
+        models,
+        keep,
+        winner_score: winner_score.is_finite().then_some(winner_score),
+    };
     state.finish_round(sync, id, block, &summary, &ema_map)?;
-    Ok(models)
+    Ok(summary.models)
 }
 
 /// `namespace/name@commit8` of a commitment, or the raw text.
@@ -250,36 +254,27 @@ pub(crate) async fn set_weights(
             .iter()
             .map(|&(u, w)| (Uid(u), w))
             .collect();
-        let mut delay = Duration::from_secs(1);
-        let mut attempt = 1;
-        loop {
-            match chain
-                .set_weights(hotkey, config.netuid, &pairs, config.version_key)
-                .await
-            {
-                Ok(WeightsSubmission::Set) => {
-                    outcome.set = true;
-                    outcome.note = "set".into();
-                    break;
-                }
-                Ok(WeightsSubmission::Committed(commit)) => {
-                    state.record_commit(&commit)?;
-                    outcome.set = true;
-                    outcome.note = "committed".into();
-                    outcome.commit = Some(commit);
-                    break;
-                }
-                Err(e) if e.is_transient() && attempt < ATTEMPTS => {
-                    tracing::warn!(attempt, error = %e, "set_weights failed; retrying");
-                    tokio::time::sleep(delay).await;
-                    delay *= 2;
-                    attempt += 1;
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e, "weights not set");
-                    outcome.note = format!("refused: {e}");
-                    break;
-                }
+        let submitted = retry(
+            BACKOFF,
+            "set_weights",
+            |e: &ChainError| e.is_transient(),
+            || chain.set_weights(hotkey, config.netuid, &pairs, config.version_key),
+        )
+        .await;
+        match submitted {
+            Ok(WeightsSubmission::Set) => {
+                outcome.set = true;
+                outcome.note = "set".into();
+            }
+            Ok(WeightsSubmission::Committed(commit)) => {
+                state.record_commit(&commit)?;
+                outcome.set = true;
+                outcome.note = "committed".into();
+                outcome.commit = Some(commit);
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "weights not set");
+                outcome.note = format!("refused: {e}");
             }
         }
     }

@@ -10,6 +10,7 @@ use rusqlite::{params, OptionalExtension};
 use serde::{Deserialize, Serialize};
 
 use super::{State, StateError};
+use crate::summary::RoundSummary;
 
 /// Blocks in a day at 12 s a block: the default leaderboard period.
 pub const DAY_BLOCKS: u64 = 7_200;
@@ -57,19 +58,6 @@ pub struct LeaderboardSnapshot {
     pub sync_block: u64,
     /// The models, ranked ones first in rank order.
     pub rows: Vec<LeaderboardRow>,
-}
-
-/// A round summary's model entry (what `round::weights` stores).
-#[derive(Deserialize)]
-struct SummaryModel {
-    uid: u16,
-    hotkey: String,
-    model: String,
-    score: Option<f64>,
-    win_rate: f64,
-    verdict: String,
-    reason: Option<String>,
-    copy_of: Option<u16>,
 }
 
 /// Ranks `rows`: only evaluated models with a finite score are ranked, by win
@@ -217,10 +205,9 @@ impl State {
     fn leaderboard_rows(
         &self,
         competition: CompetitionId,
-        summary: &serde_json::Value,
+        summary: &RoundSummary,
     ) -> Result<Vec<LeaderboardRow>, StateError> {
-        let models: Vec<SummaryModel> =
-            serde_json::from_value(summary["models"].clone()).unwrap_or_default();
+        let models = summary.models.clone();
         let ema = self.ema(competition)?;
         let total: f64 = ema.values().map(|(_, v)| *v).sum();
         let commit_blocks: HashMap<(String, u16), u64> = self
@@ -248,7 +235,7 @@ impl State {
                 uid: m.uid,
                 hotkey: m.hotkey,
                 model: m.model,
-                score: m.score.filter(|s| s.is_finite()),
+                score: Some(m.score).filter(|s| s.is_finite()),
                 win_rate: m.win_rate,
                 verdict: m.verdict,
                 reason: m.reason,

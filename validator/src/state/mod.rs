@@ -9,11 +9,13 @@
 mod commits;
 mod history;
 mod leaderboard;
+mod progress;
+mod schema;
 
 pub use commits::CommitRow;
 pub use history::{EvaluationRecord, NeuronObservation, SampleRecord};
 pub use leaderboard::{rank, LeaderboardRow, LeaderboardSnapshot, DAY_BLOCKS};
-mod schema;
+pub use progress::{Marker, Wait};
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -23,6 +25,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 
 use crate::suite::TaskDetail;
+use crate::summary::RoundSummary;
 use crate::verdict::Verdict;
 
 /// An error of the state database (always the validator's own problem).
@@ -216,7 +219,8 @@ impl State {
         }))
     }
 
-    /// Stores a finished evaluation and its per-sample scores atomically.
+    /// Stores a finished evaluation and its per-sample scores atomically, and
+    /// forgets that the model was in progress (in the same transaction).
     pub fn save_evaluation(
         &mut self,
         sync: Block,
@@ -261,6 +265,10 @@ impl State {
                 }
             }
         }
+        tx.execute(
+            "DELETE FROM in_progress WHERE competition_id = ?1 AND hotkey = ?2 AND commitment = ?3",
+            params![competition.0, eval.key.hotkey, eval.key.commitment],
+        )?;
         tx.commit()?;
         Ok(())
     }
@@ -286,7 +294,7 @@ impl State {
         &self,
         sync: Block,
         competition: CompetitionId,
-    ) -> Result<Option<serde_json::Value>, StateError> {
+    ) -> Result<Option<RoundSummary>, StateError> {
         let s: Option<String> = self
             .conn
             .query_row(
@@ -302,7 +310,7 @@ impl State {
     pub fn last_round(
         &self,
         competition: CompetitionId,
-    ) -> Result<Option<(Block, serde_json::Value)>, StateError> {
+    ) -> Result<Option<(Block, RoundSummary)>, StateError> {
         let row: Option<(i64, String)> = self
             .conn
             .query_row(
@@ -318,9 +326,7 @@ impl State {
 
     /// The last finished round of every competition that has one, by
     /// competition id: its sync block and summary.
-    pub fn last_rounds(
-        &self,
-    ) -> Result<Vec<(CompetitionId, Block, serde_json::Value)>, StateError> {
+    pub fn last_rounds(&self) -> Result<Vec<(CompetitionId, Block, RoundSummary)>, StateError> {
         let mut stmt = self.conn.prepare(
             "SELECT r.competition_id, r.sync_block, r.summary FROM rounds r
              WHERE r.sync_block = (SELECT MAX(sync_block) FROM rounds WHERE competition_id = r.competition_id)
@@ -342,16 +348,20 @@ impl State {
     }
 
     /// Finishes a round: stores its summary and the competition's new EMA in
-    /// one transaction.
+    /// one transaction (and forgets that the competition waited).
     pub fn finish_round(
         &mut self,
         sync: Block,
         competition: CompetitionId,
         block: Block,
-        summary: &serde_json::Value,
+        summary: &RoundSummary,
         ema: &BTreeMap<String, (Uid, f64)>,
     ) -> Result<(), StateError> {
         let tx = self.conn.transaction()?;
+        tx.execute(
+            "DELETE FROM waits WHERE competition_id = ?1",
+            [competition.0],
+        )?;
         tx.execute(
             "INSERT OR REPLACE INTO rounds (sync_block, competition_id, finished_block, summary)
              VALUES (?1, ?2, ?3, ?4)",

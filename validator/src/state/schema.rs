@@ -3,11 +3,37 @@
 //! only adds; it never drops or rewrites a row.
 
 /// The version this build writes (`meta.schema`).
-pub(crate) const SCHEMA_VERSION: i64 = 4;
+pub(crate) const SCHEMA_VERSION: i64 = 5;
 
 /// `(version, SQL)`: what brings a file from the version before to this one.
-pub(crate) const MIGRATIONS: &[(i64, &str)] =
-    &[(2, WEIGHT_COMMITS), (3, LEADERBOARDS), (4, NEURON_HISTORY)];
+pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
+    (2, WEIGHT_COMMITS),
+    (3, LEADERBOARDS),
+    (4, NEURON_HISTORY),
+    (5, PROGRESS),
+];
+
+/// Version 5: models whose evaluation started and has not finished (a
+/// leftover row after a restart means the validator died meanwhile), and
+/// competitions waiting on a fault of the validator's own.
+const PROGRESS: &str = "
+CREATE TABLE IF NOT EXISTS in_progress (
+    competition_id INTEGER NOT NULL,
+    hotkey TEXT NOT NULL,
+    commitment TEXT NOT NULL,
+    starts INTEGER NOT NULL,         -- evaluations started, none finished
+    first_block INTEGER NOT NULL,    -- the block of the first start
+    last_block INTEGER NOT NULL,     -- the block of the latest start
+    PRIMARY KEY (competition_id, hotkey, commitment)
+);
+CREATE TABLE IF NOT EXISTS waits (
+    competition_id INTEGER PRIMARY KEY,
+    sync_block INTEGER NOT NULL,
+    block INTEGER NOT NULL,          -- when the fault was last seen
+    kind TEXT NOT NULL,              -- the fault's label: device, disk, dataset, ...
+    reason TEXT NOT NULL
+);
+";
 
 /// Version 4: the neurons seen on chain at each round (incentive and stake
 /// over time, for observers).

@@ -5,6 +5,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
+pub mod hostile;
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -232,6 +234,12 @@ impl World {
             version_key: 1,
             // Every round submits, so tests see the chain's own rate limit.
             weights_interval: 0,
+            // The library's tests run models in their own process; the
+            // CLI's tests use the `gauntlet` binary's sandbox.
+            isolation: crate::Isolation::InProcess,
+            eval_timeout: None,
+            gpus: Vec::new(),
+            download_timeout: None,
         }
     }
 

@@ -1,0 +1,170 @@
+//! `gauntlet validator run|status`, and the hidden `evaluate-one` that runs
+//! one model in the sandbox.
+
+mod sandbox;
+mod status;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use gauntlet_constants::{version_key, Block, PROTOCOL_VERSION};
+use gauntlet_datasets::DataCache;
+use gauntlet_validator::{State, Validator, ValidatorConfig};
+
+use super::backends::{home, ChainArgs, HubArgs, WalletArgs};
+use super::competitions::registry;
+use super::{print_json, RuntimeArgs};
+
+/// `gauntlet validator …`.
+#[derive(clap::Subcommand)]
+pub enum Command {
+    /// Run validator rounds: evaluate the committed models, set weights.
+    Run(Box<RunArgs>),
+    /// Show the validator's state: models, verdicts, weight history, weights
+    /// commits, evaluations in progress and competitions waiting.
+    Status(status::StatusArgs),
+    /// Check, load and evaluate one model as a sandboxed child of `validator
+    /// run` (prints one JSON line per phase on stdout).
+    #[command(hide = true)]
+    EvaluateOne(sandbox::EvaluateOneArgs),
+}
+
+/// Arguments of `gauntlet validator run`.
+#[derive(clap::Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    chain: ChainArgs,
+    #[command(flatten)]
+    hub: HubArgs,
+    #[command(flatten)]
+    wallet: WalletArgs,
+    /// The validator's state file (default `$GAUNTLET_HOME/validator.sqlite`).
+    #[arg(long)]
+    state: Option<PathBuf>,
+    /// Extra competition definitions (directory of TOML files).
+    #[arg(long)]
+    defs: Option<PathBuf>,
+    /// Device and precision.
+    #[command(flatten)]
+    runtime: RuntimeArgs,
+    /// Cap every task's samples (the reference counts otherwise).
+    #[arg(long)]
+    samples: Option<u32>,
+    /// Override every competition's eval delay, in blocks (local testing).
+    #[arg(long)]
+    eval_delay: Option<u64>,
+    /// Run one round and exit.
+    #[arg(long)]
+    once: bool,
+    /// Seconds between rounds.
+    #[arg(long, default_value_t = 60)]
+    interval: u64,
+    /// Blocks between weight submissions (the subnet's rate limit; 0 submits
+    /// every round, letting the chain refuse).
+    #[arg(long, default_value_t = gauntlet_constants::WEIGHTS_RATE_LIMIT_BLOCKS)]
+    weights_interval: u64,
+    /// Blocks per leaderboard snapshot (what funding pools pay by): one
+    /// snapshot per competition and period, from its last round.
+    #[arg(long, default_value_t = gauntlet_validator::state::DAY_BLOCKS)]
+    leaderboard_period: u64,
+    /// Sandbox limits, cache budget and deadlines.
+    #[command(flatten)]
+    sandbox: sandbox::SandboxArgs,
+    /// Print each round's report as JSON on stdout.
+    #[arg(long)]
+    json: bool,
+}
+
+fn state_path(p: &Option<PathBuf>) -> PathBuf {
+    p.clone().unwrap_or_else(|| home().join("validator.sqlite"))
+}
+
+/// Runs the subcommand.
+pub fn run(cmd: Command) -> Result<()> {
+    match cmd {
+        Command::Run(a) => {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .context("starting the async runtime")?;
+            runtime.block_on(run_loop(*a))
+        }
+        Command::Status(a) => status::status(a),
+        Command::EvaluateOne(a) => sandbox::evaluate_one(a),
+    }
+}
+
+async fn run_loop(args: RunArgs) -> Result<()> {
+    let data = DataCache::from_env();
+    let chain = args.chain.connect().await?;
+    let hub = args
+        .hub
+        .open_with_budget(data.path("models"), args.sandbox.cache_budget())?;
+    let hotkey = args.wallet.load()?;
+    let path = state_path(&args.state);
+    let state = State::open(&path).with_context(|| format!("opening {}", path.display()))?;
+    for m in state.markers()? {
+        tracing::warn!(
+            uid_hotkey = %m.key.hotkey,
+            starts = m.starts,
+            "the validator stopped while this model was being evaluated"
+        );
+    }
+    let (major, minor, patch) = PROTOCOL_VERSION;
+    let placement = args.runtime.placement();
+    let config = ValidatorConfig {
+        netuid: args.chain.netuid(),
+        placement,
+        data,
+        sample_cap: args.samples,
+        eval_delay: args.eval_delay,
+        version_key: version_key(major, minor, patch),
+        weights_interval: args.weights_interval,
+        isolation: args.sandbox.isolation(placement.device)?,
+        eval_timeout: args.sandbox.eval_timeout.map(Duration::from_secs),
+        gpus: args.sandbox.gpus.clone(),
+        download_timeout: args.sandbox.download_timeout.map(Duration::from_secs),
+    };
+    tracing::info!(hotkey = %hotkey.ss58(), state = %path.display(), isolation = ?config.isolation, "validator starting");
+    let mut validator = Validator::new(
+        chain,
+        hub,
+        hotkey,
+        state,
+        registry(args.defs.as_deref())?,
+        config,
+    );
+    loop {
+        match validator.run_round().await {
+            Ok(report) => {
+                let taken = validator
+                    .snapshot_leaderboards(Block(report.block), args.leaderboard_period)
+                    .context("taking the leaderboard snapshots")?;
+                for s in &taken {
+                    tracing::info!(
+                        competition = s.competition_id,
+                        block = s.block,
+                        "leaderboard snapshot taken"
+                    );
+                }
+                if args.json {
+                    print_json(&report)?;
+                } else if let Some(w) = &report.weights {
+                    tracing::info!(block = report.block, weights = ?w.weights, note = %w.note, "round done");
+                }
+                for w in &report.waiting {
+                    tracing::error!(competition = %w.competition, reason = %w.reason, "competition waits on the validator's own fault");
+                }
+            }
+            Err(e) if e.is_transient() && !args.once => {
+                tracing::warn!(error = %e, "round interrupted; retrying later");
+            }
+            Err(e) => return Err(e).context("validator round failed"),
+        }
+        if args.once {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_secs(args.interval)).await;
+    }
+}

@@ -1,0 +1,142 @@
+//! What the validator hands a sandboxed evaluation and what comes back: a
+//! [`Job`] (JSON in a file the child reads) and [`ChildLine`]s, one JSON
+//! object per line on the child's stdout.
+
+use std::path::PathBuf;
+
+use gauntlet_competitions::Definitions;
+use serde::{Deserialize, Serialize};
+
+use crate::fault::Fault;
+use crate::suite::TaskDetail;
+use crate::verdict::Verdict;
+
+/// One model to check, load and evaluate, with everything the evaluating
+/// process needs to draw the same samples as the validator.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Job {
+    /// The downloaded, hash-verified revision.
+    pub model_dir: PathBuf,
+    /// The competition's fixed tokenizer, when it has one.
+    pub tokenizer_dir: Option<PathBuf>,
+    /// The competition definitions the validator runs.
+    pub definitions: Definitions,
+    /// The competition.
+    pub competition: u16,
+    /// The block whose schedule entry picks the task set.
+    pub block: u64,
+    /// The round's seed, hex.
+    pub seed: String,
+    /// The cap on every task's samples, if any.
+    pub sample_cap: Option<u32>,
+    /// The datasets' root directory.
+    pub data_root: PathBuf,
+    /// `cpu` or `cuda`.
+    pub device: String,
+    /// `f32`, `bf16` or `f16`; `None` takes the device's default.
+    pub precision: Option<String>,
+    /// A file the child's allocator writes to when an allocation fails, so
+    /// the parent knows an abort was a lack of memory (not a crash) without
+    /// trusting anything the model could print.
+    pub oom_marker: Option<PathBuf>,
+}
+
+/// One line of the child's stdout.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "line", rename_all = "snake_case")]
+pub enum ChildLine {
+    /// Every check passed: the model is within the competition's limits, so
+    /// running out of memory from here on is the validator's problem.
+    Checked,
+    /// The end, with the outcome.
+    Done {
+        /// What happened.
+        outcome: ChildOutcome,
+    },
+}
+
+/// How a sandboxed evaluation ended, as the evaluating process saw it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum ChildOutcome {
+    /// The suite ran.
+    Evaluated {
+        /// The competition score; `None` for +inf.
+        score: Option<f64>,
+        /// The task outcomes.
+        tasks: serde_json::Value,
+        /// Per-sample scores of each task.
+        details: Vec<SampleScores>,
+        /// Prompts longer than the model's context (each a per-sample
+        /// outcome: an empty completion).
+        overlong_prompts: u64,
+    },
+    /// The model was rejected: its verdict.
+    Rejected {
+        /// Why.
+        verdict: Verdict,
+    },
+    /// The validator's own problem: no verdict.
+    Fault {
+        /// What failed.
+        fault: Fault,
+    },
+}
+
+/// One task's per-sample scores (the wire twin of [`TaskDetail`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SampleScores {
+    /// The task's name.
+    pub name: String,
+    /// One score per sample (`None`: skipped, or +inf).
+    pub per_sample: Vec<Option<f64>>,
+}
+
+impl From<&TaskDetail> for SampleScores {
+    fn from(d: &TaskDetail) -> Self {
+        SampleScores {
+            name: d.name.clone(),
+            per_sample: d
+                .per_sample
+                .iter()
+                .map(|s| s.filter(|x| x.is_finite()))
+                .collect(),
+        }
+    }
+}
+
+impl From<SampleScores> for TaskDetail {
+    fn from(s: SampleScores) -> Self {
+        TaskDetail {
+            name: s.name,
+            per_sample: s.per_sample,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_are_tagged_json() {
+        let line = ChildLine::Done {
+            outcome: ChildOutcome::Rejected {
+                verdict: Verdict::TimedOut { seconds: 3 },
+            },
+        };
+        let json = serde_json::to_string(&line).expect("json");
+        assert_eq!(
+            json,
+            r#"{"line":"done","outcome":{"outcome":"rejected","verdict":{"kind":"timed_out","seconds":3}}}"#
+        );
+        assert_eq!(
+            serde_json::from_str::<ChildLine>(&json).expect("parse"),
+            line
+        );
+        assert_eq!(
+            serde_json::to_string(&ChildLine::Checked).expect("json"),
+            r#"{"line":"checked"}"#
+        );
+    }
+}
