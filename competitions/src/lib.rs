@@ -27,6 +27,7 @@ mod constraints;
 mod epsilon;
 mod error;
 mod raw;
+mod reference;
 mod registry;
 mod task;
 mod validate;
@@ -35,6 +36,7 @@ pub use competition::{ActiveCompetition, Competition, CompetitionShare, Schedule
 pub use constraints::{Constraints, TokenizerPolicy, WeightNormCheck};
 pub use epsilon::Epsilon;
 pub use error::CompetitionError;
+pub use reference::ReferenceEntrant;
 pub use registry::{Registry, SCHEDULE_FILE};
 pub use task::{
     DatasetId, DatasetKwargs, EvalMethod, EvalTask, IfEvalVersion, Normalization, TaskSet,

@@ -12,6 +12,7 @@ pub mod import_gguf;
 pub mod loss;
 pub mod miner;
 pub mod miner_eval;
+pub mod serve;
 pub mod validator;
 pub mod wallet;
 
