@@ -93,7 +93,7 @@ model = "openai:http://127.0.0.1:{down}/v1#tiny"
     assert_eq!(mine.len(), theirs.len());
     for (a, b) in mine.iter().zip(theirs) {
         assert_eq!(a["name"], b["name"]);
-        assert_eq!(a["samples"], b["samples"], "the same items");
+        assert_eq!(a["samples"], b["samples"], "the same items: {b}");
         let (x, y) = (
             a["raw_score"].as_f64().unwrap(),
             b["raw_score"].as_f64().unwrap(),

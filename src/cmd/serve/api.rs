@@ -348,8 +348,19 @@ async fn completions(
         .tokenizer
         .encode_char_offsets(prompt_text.as_str(), true)
         .map_err(|e| ApiError::internal(e.to_string()))?;
-    let prompt: Vec<u32> = encoding.get_ids().to_vec();
-    let prompt_offsets: Vec<usize> = encoding.get_offsets().iter().map(|o| o.0).collect();
+    let mut prompt: Vec<u32> = encoding.get_ids().to_vec();
+    let mut prompt_offsets: Vec<usize> = encoding.get_offsets().iter().map(|o| o.0).collect();
+    let mut prompt_text = prompt_text;
+    // Gauntlet's extension: a pure scoring request (`echo`, `max_tokens: 0`)
+    // longer than the context is scored on its first `max_context` tokens,
+    // as the runtime's own loss truncates; anything else is refused below.
+    let scoring_only = req.echo && req.common.max_tokens == Some(0);
+    if scoring_only && prompt.len() > state.max_context {
+        let cut = prompt_offsets[state.max_context];
+        prompt.truncate(state.max_context);
+        prompt_offsets.truncate(state.max_context);
+        prompt_text = prompt_text.chars().take(cut).collect();
+    }
     let prompt_len = prompt.len();
     let settings = state.settings(&req.common, prompt_len, 16)?;
     let ids = state.generate(prompt.clone(), settings).await?;
