@@ -32,6 +32,8 @@ enum Command {
     Loss(cmd::loss::Args),
     /// Run an eval task on a model.
     Eval(cmd::eval::Args),
+    /// Serve a model directory over an OpenAI-compatible HTTP API.
+    Serve(cmd::serve::Args),
     /// Check a model directory against a competition's constraints.
     Check(cmd::check::Args),
     /// Measure scoring and generation speed and print a table.
@@ -69,7 +71,7 @@ enum Command {
 fn main() -> std::process::ExitCode {
     let filter = EnvFilter::try_from_env("GAUNTLET_LOG").unwrap_or_else(|_| {
         EnvFilter::new(
-            "warn,gauntlet=info,gauntlet_model=info,gauntlet_evals=info,gauntlet_validator=info,gauntlet_datasets=info,gauntlet_hub=info,gauntlet_chain=info,gauntlet_dashboard=info",
+            "warn,gauntlet=info,gauntlet_model=info,gauntlet_evals=info,gauntlet_validator=info,gauntlet_datasets=info,gauntlet_hub=info,gauntlet_chain=info,gauntlet_dashboard=info,gauntlet_remote=info,gauntlet_retry=info",
         )
     });
     tracing_subscriber::fmt()
@@ -82,6 +84,7 @@ fn main() -> std::process::ExitCode {
         Command::ImportGguf(a) => cmd::import_gguf::run(a),
         Command::Loss(a) => cmd::loss::run(a),
         Command::Eval(a) => cmd::eval::run(a),
+        Command::Serve(a) => cmd::serve::run(a),
         Command::Check(a) => cmd::check::run(a),
         Command::Bench(a) => cmd::bench::run(a),
         Command::Competitions(a) => cmd::competitions::run(a),

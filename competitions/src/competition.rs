@@ -19,6 +19,9 @@ pub struct Competition {
     pub constraints: Constraints,
     /// The task sets, by version; the schedule picks one per entry.
     pub task_sets: Vec<TaskSet>,
+    /// API-hosted reference entrants, evaluated on the same items and never
+    /// weighted.
+    pub references: Vec<crate::ReferenceEntrant>,
     /// Where the definition came from (a file path, or `builtin:<file>`).
     pub source: String,
 }

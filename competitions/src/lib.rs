@@ -28,6 +28,7 @@ pub mod describe;
 mod epsilon;
 mod error;
 mod raw;
+mod reference;
 mod registry;
 mod task;
 mod validate;
@@ -38,6 +39,7 @@ pub use constraints::{
 };
 pub use epsilon::Epsilon;
 pub use error::CompetitionError;
+pub use reference::ReferenceEntrant;
 pub use registry::{Definitions, Registry, SCHEDULE_FILE};
 pub use task::{
     DatasetId, DatasetKwargs, EvalMethod, EvalTask, IfEvalVersion, Normalization, TaskSet,

@@ -20,6 +20,9 @@ pub(crate) struct CompetitionFile {
     pub constraints: ConstraintsTable,
     #[serde(default)]
     pub task_sets: Vec<TaskSetTable>,
+    /// API-hosted reference entrants.
+    #[serde(default)]
+    pub references: Vec<ReferenceTable>,
 }
 
 /// `[constraints]`.
@@ -113,4 +116,22 @@ pub(crate) struct ShareTable {
     pub competition: String,
     pub reward_share: f64,
     pub task_set: u32,
+}
+
+/// `[[references]]`: an API-hosted reference entrant.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ReferenceTable {
+    pub name: String,
+    pub model: String,
+    #[serde(default)]
+    pub api_key_env: Option<String>,
+    #[serde(default)]
+    pub chat_template: Option<String>,
+    #[serde(default)]
+    pub dialect: Option<String>,
+    #[serde(default)]
+    pub price_prompt: Option<f64>,
+    #[serde(default)]
+    pub price_completion: Option<f64>,
 }

@@ -3,6 +3,8 @@
 
 use std::fmt;
 
+pub use gauntlet_evals::{EvalMethod, SampleKind};
+
 /// Defines a name-mapped enum with explicit, never-reused discriminants, a
 /// `name()`/`from_name()` pair and `Display`.
 macro_rules! named_enum {
@@ -45,26 +47,6 @@ macro_rules! named_enum {
 }
 
 named_enum! {
-    /// How a task scores a model (the reference's `EvalMethodId`, plus
-    /// Gauntlet's Google IFEval). Every method yields a loss: lower is better.
-    pub enum EvalMethod {
-        /// Generated answers to four-choice questions; raw = fraction wrong.
-        MultipleChoice = 1 => "multiple_choice",
-        /// Mean cross-entropy over a reference continuation of a prompt.
-        ReferenceLoss = 2 => "reference_loss",
-        /// Mean cross-entropy over whole documents, with a sanity guard.
-        TextLoss = 3 => "text_loss",
-        /// The reference's synthetic instruction-following eval (V1/V2).
-        IfEval = 4 => "if_eval",
-        /// Google's IFEval benchmark (strict accuracy, as a loss).
-        GoogleIfeval = 5 => "google_ifeval",
-        /// Four-choice questions by the log-likelihood of each choice letter
-        /// (lm-eval style, no generation); raw = fraction wrong.
-        MultipleChoiceLikelihood = 6 => "multiple_choice_likelihood",
-    }
-}
-
-named_enum! {
     /// A dataset an eval task draws its samples from.
     pub enum DatasetId {
         /// Four-choice questions (MMLU-style).
@@ -94,23 +76,23 @@ named_enum! {
     }
 }
 
-impl EvalMethod {
-    /// Whether this method can run on `dataset`: the dataset must provide the
-    /// kind of sample the method consumes.
-    pub fn accepts(self, dataset: DatasetId) -> bool {
+impl DatasetId {
+    /// The kind of sample the dataset produces.
+    pub fn sample_kind(self) -> SampleKind {
         use DatasetId as D;
         match self {
-            EvalMethod::MultipleChoice | EvalMethod::MultipleChoiceLikelihood => {
-                dataset == D::SyntheticMmlu
-            }
-            EvalMethod::ReferenceLoss => matches!(
-                dataset,
-                D::WordSorting | D::Synthetic1Sft | D::CodeforcesCots
-            ),
-            EvalMethod::TextLoss => dataset == D::Fineweb,
-            EvalMethod::IfEval => dataset == D::IfEval,
-            EvalMethod::GoogleIfeval => dataset == D::GoogleIfeval,
+            D::SyntheticMmlu => SampleKind::MultipleChoice,
+            D::WordSorting | D::Synthetic1Sft | D::CodeforcesCots => SampleKind::Reference,
+            D::Fineweb => SampleKind::Documents,
+            D::IfEval => SampleKind::IfEval,
+            D::GoogleIfeval => SampleKind::GoogleIfeval,
         }
+    }
+
+    /// Whether this dataset can feed `method`: it produces the kind of
+    /// sample the method takes.
+    pub fn feeds(self, method: EvalMethod) -> bool {
+        method.sample_kind() == self.sample_kind()
     }
 }
 
@@ -169,20 +151,16 @@ mod tests {
 
     #[test]
     fn names_round_trip() {
-        for m in EvalMethod::ALL {
-            assert_eq!(EvalMethod::from_name(m.name()), Some(*m));
-        }
         for d in DatasetId::ALL {
             assert_eq!(DatasetId::from_name(d.name()), Some(*d));
         }
         assert_eq!(IfEvalVersion::from_name("v2"), Some(IfEvalVersion::V2));
-        assert_eq!(EvalMethod::from_name("MULTIPLE_CHOICE"), None);
     }
 
     #[test]
     fn every_dataset_has_a_method() {
         for d in DatasetId::ALL {
-            assert!(EvalMethod::ALL.iter().any(|m| m.accepts(*d)), "{d}");
+            assert!(EvalMethod::ALL.iter().any(|m| d.feeds(*m)), "{d}");
         }
     }
 }

@@ -9,6 +9,18 @@ use gauntlet_competitions::DatasetId;
 /// Everything that can go wrong loading, fetching or sampling data.
 #[derive(Debug, thiserror::Error)]
 pub enum DatasetError {
+    /// A drawn row cannot become a sample of its eval (Google's IFEval: an
+    /// unknown instruction or bad arguments): a definition error, not
+    /// missing data.
+    #[error("{dataset} {row}: {reason}")]
+    InvalidRow {
+        /// The dataset.
+        dataset: DatasetId,
+        /// Which row.
+        row: String,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// A file could not be opened, read or written.
     #[error("{}: {source}", path.display())]
     Io {

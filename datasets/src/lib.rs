@@ -18,7 +18,7 @@
 //! # Example
 //! ```
 //! use gauntlet_competitions::{DatasetId, DatasetKwargs};
-//! use gauntlet_datasets::{task_samples_from, Pools, Seed, TaskData};
+//! use gauntlet_datasets::{task_samples_from, Pools, Samples, Seed};
 //!
 //! let pools = Pools {
 //!     words: Some((0..100).map(|i| format!("word{i:03}")).collect()),
@@ -27,9 +27,9 @@
 //! let kwargs = DatasetKwargs { samples: 3, if_eval_version: None };
 //! let seed = Seed::from_block_hash(&[7; 32]);
 //! let data = task_samples_from(&pools, DatasetId::WordSorting, &kwargs, &seed, "WORD_SORTING")?;
-//! let TaskData::Reference(samples) = data else { unreachable!() };
+//! let Samples::Reference(samples) = data else { unreachable!() };
 //! assert_eq!(samples.len(), 3);
-//! assert!(samples[0].user.starts_with("Sort the following words alphabetically: "));
+//! assert!(samples[0].messages[0].content.starts_with("Sort the following words alphabetically: "));
 //! # Ok::<(), gauntlet_datasets::DatasetError>(())
 //! ```
 
@@ -47,13 +47,14 @@ pub use error::DatasetError;
 pub use fetch::{
     fetch, fetch_with, FetchConfig, FetchEvent, FetchReport, SourceId, SourceReport, SourceStatus,
 };
+pub use gauntlet_evals::Samples;
 pub use load::ifeval::{read_google_ifeval as google_ifeval, GoogleIfevalRow};
 pub use load::mmlu::McRow;
 pub use load::reasoning::ReasoningTrace;
 pub use pools::Pools;
 pub use rng::SampleRng;
 pub use samples::{
-    task_samples, task_samples_from, ReferenceSample, TaskData, IF_EVAL_MIN_ANSWER_WORDS,
-    MAX_SORT_WORDS, MIN_SORT_WORDS, REASONING_SYSTEM_PROMPT, WORD_SORTING_PROMPT,
+    task_samples, task_samples_from, IF_EVAL_MIN_ANSWER_WORDS, MAX_SORT_WORDS, MIN_SORT_WORDS,
+    REASONING_SYSTEM_PROMPT, WORD_SORTING_PROMPT,
 };
 pub use seed::Seed;

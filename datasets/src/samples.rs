@@ -1,9 +1,14 @@
 //! Drawing a task's samples from a seed: every draw comes from the task's own
 //! ChaCha20 stream (`seed.rng(label)`), so the same seed, label and pool give
-//! the same samples on every machine.
+//! the same samples on every machine. Samples come out as the eval methods'
+//! own types ([`Samples`]).
 
-use gauntlet_competitions::{DatasetId, DatasetKwargs};
-use serde::Serialize;
+use gauntlet_competitions::{DatasetId, DatasetKwargs, IfEvalVersion};
+use gauntlet_evals::google_ifeval::IfevalPrompt;
+use gauntlet_evals::ifeval::{self, IfEvalSample, Question};
+use gauntlet_evals::tasks::ReferencePrompt;
+use gauntlet_evals::{ChatMessage, Samples};
+use serde_json::json;
 
 use crate::{
     DataCache, DatasetError, GoogleIfevalRow, McRow, Pools, ReasoningTrace, SampleRng, Seed,
@@ -22,51 +27,6 @@ pub const MAX_SORT_WORDS: u64 = 20;
 /// IF_EVAL uses rows whose correct answer has at least this many words.
 pub const IF_EVAL_MIN_ANSWER_WORDS: usize = 2;
 
-/// A prompt and the reference answer whose loss is measured.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ReferenceSample {
-    /// The system turn, if any.
-    pub system: Option<String>,
-    /// The user turn.
-    pub user: String,
-    /// The reference answer.
-    pub reference: String,
-}
-
-/// The samples of one task, by kind.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(tag = "kind", content = "samples", rename_all = "snake_case")]
-pub enum TaskData {
-    /// Four-choice questions.
-    MultipleChoice(Vec<McRow>),
-    /// Prompts with reference answers.
-    Reference(Vec<ReferenceSample>),
-    /// Whole documents.
-    Documents(Vec<String>),
-    /// Question pairs for the synthetic IFEval.
-    IfEvalPairs(Vec<[McRow; 2]>),
-    /// Google's IFEval prompts.
-    GoogleIfeval(Vec<GoogleIfevalRow>),
-}
-
-impl TaskData {
-    /// Samples (pairs for IFEval).
-    pub fn len(&self) -> usize {
-        match self {
-            TaskData::MultipleChoice(v) => v.len(),
-            TaskData::Reference(v) => v.len(),
-            TaskData::Documents(v) => v.len(),
-            TaskData::IfEvalPairs(v) => v.len(),
-            TaskData::GoogleIfeval(v) => v.len(),
-        }
-    }
-
-    /// Whether there are no samples.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-}
-
 /// Loads the pool `dataset` needs from `cache` and draws `kwargs.samples`
 /// samples with `seed.rng(label)` (see [`task_samples_from`]). To draw for
 /// several tasks, load [`Pools`] once and call [`task_samples_from`].
@@ -76,7 +36,7 @@ pub fn task_samples(
     kwargs: &DatasetKwargs,
     seed: &Seed,
     label: &str,
-) -> Result<TaskData, DatasetError> {
+) -> Result<Samples, DatasetError> {
     let pools = Pools::load(cache, &[dataset])?;
     task_samples_from(&pools, dataset, kwargs, seed, label)
 }
@@ -90,7 +50,12 @@ pub fn task_samples(
 /// - SYNTHETIC_1_SFT, CODEFORCES_COTS: that many distinct traces with
 ///   [`REASONING_SYSTEM_PROMPT`]; user = problem, reference = solution.
 /// - IF_EVAL: `samples + 1` distinct rows whose correct answer has ≥ 2 words,
-///   paired as the reference does (`zip(rows, rows[1:])`: row i with row i+1).
+///   paired as the reference does (`zip(rows, rows[1:])`: row i with row i+1);
+///   each pair's rules drawn from the stream `seed.rng("{label}/rules")` (so
+///   they do not depend on how many draws the questions took) for
+///   `kwargs.if_eval_version` (V2 when absent).
+/// - GOOGLE_IFEVAL rows are parsed into prompts with their instructions; an
+///   unknown instruction or bad arguments is [`DatasetError::InvalidRow`].
 ///
 /// A pool that is not loaded is `Missing`; one too small is `TooFewRows`.
 pub fn task_samples_from(
@@ -99,19 +64,19 @@ pub fn task_samples_from(
     kwargs: &DatasetKwargs,
     seed: &Seed,
     label: &str,
-) -> Result<TaskData, DatasetError> {
+) -> Result<Samples, DatasetError> {
     use DatasetId as D;
     let n = kwargs.samples as usize;
     let mut rng = seed.rng(label);
     let missing = || DataCache::missing(dataset);
     Ok(match dataset {
-        D::SyntheticMmlu => TaskData::MultipleChoice(pick(
+        D::SyntheticMmlu => Samples::MultipleChoice(pick(
             pools.mmlu.as_deref().ok_or_else(missing)?,
             n,
             dataset,
             &mut rng,
         )?),
-        D::Fineweb => TaskData::Documents(pick(
+        D::Fineweb => Samples::Documents(pick(
             pools.documents.as_deref().ok_or_else(missing)?,
             n,
             dataset,
@@ -124,30 +89,33 @@ pub fn task_samples_from(
                        Hub) at $GAUNTLET_CACHE/ifeval/input_data.jsonl or set GAUNTLET_IFEVAL_FILE"
                     .into(),
             })?;
-            TaskData::GoogleIfeval(pick(rows, n, dataset, &mut rng)?)
+            Samples::GoogleIfeval(google_prompts(&pick(rows, n, dataset, &mut rng)?)?)
         }
-        D::WordSorting => TaskData::Reference(word_sorting(
+        D::WordSorting => Samples::Reference(word_sorting(
             pools.words.as_deref().ok_or_else(missing)?,
             n,
             &mut rng,
         )?),
-        D::Synthetic1Sft => TaskData::Reference(traces(
+        D::Synthetic1Sft => Samples::Reference(traces(
             pools.reasoning.as_deref().ok_or_else(missing)?,
             n,
             dataset,
             &mut rng,
         )?),
-        D::CodeforcesCots => TaskData::Reference(traces(
+        D::CodeforcesCots => Samples::Reference(traces(
             pools.code.as_deref().ok_or_else(missing)?,
             n,
             dataset,
             &mut rng,
         )?),
-        D::IfEval => TaskData::IfEvalPairs(if_eval_pairs(
-            pools.mmlu.as_deref().ok_or_else(missing)?,
-            n,
-            &mut rng,
-        )?),
+        D::IfEval => {
+            let pairs = if_eval_pairs(pools.mmlu.as_deref().ok_or_else(missing)?, n, &mut rng)?;
+            let version = match kwargs.if_eval_version {
+                Some(IfEvalVersion::V1) => ifeval::IfEvalVersion::V1,
+                _ => ifeval::IfEvalVersion::V2,
+            };
+            Samples::IfEval(if_eval_samples(&pairs, version, seed, label))
+        }
     })
 }
 
@@ -176,7 +144,7 @@ fn word_sorting(
     words: &[String],
     n: usize,
     rng: &mut SampleRng,
-) -> Result<Vec<ReferenceSample>, DatasetError> {
+) -> Result<Vec<ReferencePrompt>, DatasetError> {
     if words.len() < MAX_SORT_WORDS as usize {
         return Err(DatasetError::TooFewRows {
             dataset: DatasetId::WordSorting,
@@ -194,9 +162,8 @@ fn word_sorting(
                 .collect();
             let user = format!("{WORD_SORTING_PROMPT}{}. ", drawn.join(" "));
             drawn.sort_unstable();
-            ReferenceSample {
-                system: None,
-                user,
+            ReferencePrompt {
+                messages: vec![ChatMessage::user(user)],
                 reference: drawn.join(" "),
             }
         })
@@ -208,12 +175,14 @@ fn traces(
     n: usize,
     dataset: DatasetId,
     rng: &mut SampleRng,
-) -> Result<Vec<ReferenceSample>, DatasetError> {
+) -> Result<Vec<ReferencePrompt>, DatasetError> {
     Ok(pick(pool, n, dataset, rng)?
         .into_iter()
-        .map(|t| ReferenceSample {
-            system: Some(REASONING_SYSTEM_PROMPT.to_string()),
-            user: t.problem,
+        .map(|t| ReferencePrompt {
+            messages: vec![
+                ChatMessage::system(REASONING_SYSTEM_PROMPT),
+                ChatMessage::user(t.problem),
+            ],
             reference: t.solution,
         })
         .collect())
@@ -250,4 +219,56 @@ fn if_eval_pairs(
         .windows(2)
         .map(|w| [w[0].clone(), w[1].clone()])
         .collect())
+}
+
+/// Draws each pair's rules and builds its two prompts.
+fn if_eval_samples(
+    pairs: &[[McRow; 2]],
+    version: ifeval::IfEvalVersion,
+    seed: &Seed,
+    label: &str,
+) -> Vec<IfEvalSample> {
+    let mut rng = seed.rng(&format!("{label}/rules"));
+    let mut draw = rng.as_draw();
+    pairs
+        .iter()
+        .map(|[a, b]| {
+            let questions = [
+                Question {
+                    question: &a.question,
+                    answer: answer_text(a),
+                },
+                Question {
+                    question: &b.question,
+                    answer: answer_text(b),
+                },
+            ];
+            ifeval::sample_pair(version, questions, &mut draw)
+        })
+        .collect()
+}
+
+/// The correct answer's text of a row (IFEval keywords are drawn from it),
+/// or the letter itself when it names no choice.
+fn answer_text(row: &McRow) -> &str {
+    row.answer_text().unwrap_or(&row.answer)
+}
+
+/// Google's IFEval rows as prompts with parsed instructions.
+fn google_prompts(rows: &[GoogleIfevalRow]) -> Result<Vec<IfevalPrompt>, DatasetError> {
+    rows.iter()
+        .map(|r| {
+            IfevalPrompt::from_json(&json!({
+                "key": r.key,
+                "prompt": r.prompt,
+                "instruction_id_list": r.instruction_id_list,
+                "kwargs": r.kwargs,
+            }))
+            .map_err(|e| DatasetError::InvalidRow {
+                dataset: DatasetId::GoogleIfeval,
+                row: format!("key {}", r.key),
+                reason: e.to_string(),
+            })
+        })
+        .collect()
 }

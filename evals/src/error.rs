@@ -1,5 +1,6 @@
 //! The error of an eval run: the model's own failure, or nothing to score.
 
+use crate::backend::Capability;
 use crate::model::ModelError;
 
 /// Why an eval method produced no score. The suite runner turns any of
@@ -20,4 +21,15 @@ pub enum EvalError {
     /// A sample cannot be evaluated as given (malformed task data).
     #[error("invalid sample: {0}")]
     InvalidSample(String),
+    /// The eval needs a capability the backend lacks; raised before any
+    /// work starts.
+    #[error("{eval} needs {}, which {backend} does not offer", capability.describe())]
+    Unsupported {
+        /// The eval method's name.
+        eval: String,
+        /// What it needs.
+        capability: Capability,
+        /// The backend, described.
+        backend: String,
+    },
 }

@@ -5,26 +5,32 @@
 //! one small implementation of [`Eval`]. Samples arrive prepared (drawn by
 //! `gauntlet-datasets` from a round's seed), so an implementation only runs
 //! the model and scores; it never draws randomness and never panics on what
-//! the model does.
+//! the model does. It says which [capabilities](crate::backend) it needs, and
+//! [`AnyEval::run`] checks them before any work starts.
 //!
 //! # Example
 //! ```
-//! use gauntlet_evals::{Eval, EvalError, EvalScore, LanguageModel};
+//! use gauntlet_evals::backend::{self, Backend, Capability};
+//! use gauntlet_evals::{Eval, EvalError, EvalOptions, EvalScore};
 //!
 //! /// Scores each text by its length in tokens (a toy "loss").
 //! struct Length;
 //!
 //! impl Eval for Length {
 //!     type Sample = String;
+//!     const NAME: &'static str = "length";
+//!     fn configure(_: &EvalOptions) -> Self { Length }
+//!     fn needs(&self) -> &'static [Capability] { &[Capability::Tokenize] }
 //!     fn evaluate(
 //!         &self,
-//!         model: &mut dyn LanguageModel,
+//!         model: &mut dyn Backend,
 //!         samples: &[String],
 //!         progress: &mut dyn FnMut(usize),
 //!     ) -> Result<EvalScore, EvalError> {
+//!         let tokenizer = backend::tokenizer(model, Self::NAME)?;
 //!         let mut per_sample = Vec::new();
 //!         for s in samples {
-//!             let n = model.encode(s, false).map_err(EvalError::Model)?.len();
+//!             let n = tokenizer.tokenize(s, false).map_err(EvalError::Model)?.len();
 //!             per_sample.push(Some(n as f64));
 //!             progress(1);
 //!         }
@@ -33,11 +39,14 @@
 //! }
 //! ```
 
+use serde::Serialize;
+
+use crate::backend::{require, Backend, Capability};
 use crate::error::EvalError;
-use crate::model::LanguageModel;
+use crate::samples::{SampleKind, SampleSet, Samples};
 
 /// What an eval method returns for one task.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct EvalScore {
     /// The task's raw score: a loss, lower is better.
     pub raw_score: f64,
@@ -46,6 +55,10 @@ pub struct EvalScore {
     /// One score per scored unit in input order (`None`: skipped), kept by
     /// the validator as per-sample scores.
     pub per_sample: Vec<Option<f64>>,
+    /// The method's own per-item account (answers, responses, accuracies)
+    /// for `gauntlet eval --task --json`; a JSON object, or null.
+    #[serde(skip_serializing_if = "serde_json::Value::is_null")]
+    pub report: serde_json::Value,
 }
 
 impl EvalScore {
@@ -60,14 +73,55 @@ impl EvalScore {
             raw_score: scored.iter().sum::<f64>() / scored.len() as f64,
             samples: per_sample.len(),
             per_sample,
+            report: serde_json::Value::Null,
         })
+    }
+
+    /// The same score with `report` attached.
+    pub fn with_report(mut self, report: impl Serialize) -> Self {
+        self.report = serde_json::to_value(report).unwrap_or(serde_json::Value::Null);
+        self
+    }
+}
+
+/// How a method is configured by whoever runs it (the suite, `eval --task`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct EvalOptions {
+    /// Prompts a generating method hands the backend together.
+    pub batch_size: usize,
+    /// Stop multiple-choice generations once their answer is settled (the
+    /// results are the same).
+    pub early_stop: bool,
+    /// Longest sequence a loss method scores, in tokens (the competition's
+    /// sequence length; the backend caps it by its context).
+    pub max_tokens: usize,
+}
+
+impl Default for EvalOptions {
+    fn default() -> Self {
+        Self {
+            batch_size: 16,
+            early_stop: true,
+            max_tokens: 4096,
+        }
     }
 }
 
 /// One eval method.
 pub trait Eval {
     /// One prepared sample.
-    type Sample;
+    type Sample: SampleSet;
+
+    /// The method's name in messages (its definition-file name).
+    const NAME: &'static str;
+
+    /// The method as `opts` configure it.
+    fn configure(opts: &EvalOptions) -> Self
+    where
+        Self: Sized;
+
+    /// The capabilities it needs from a backend.
+    fn needs(&self) -> &'static [Capability];
 
     /// Units of work `samples` will report through `progress` (one per
     /// sample unless the method says otherwise).
@@ -78,8 +132,68 @@ pub trait Eval {
     /// Scores `samples` on `model`, telling `progress` how many units finished.
     fn evaluate(
         &self,
-        model: &mut dyn LanguageModel,
+        model: &mut dyn Backend,
         samples: &[Self::Sample],
         progress: &mut dyn FnMut(usize),
     ) -> Result<EvalScore, EvalError>;
+}
+
+/// An eval method with its sample type erased: what the method table hands
+/// out ([`EvalMethod::eval`](crate::EvalMethod::eval)).
+pub trait AnyEval {
+    /// The method's name.
+    fn name(&self) -> &'static str;
+
+    /// The kind of sample it takes.
+    fn sample_kind(&self) -> SampleKind;
+
+    /// The capabilities it needs.
+    fn needs(&self) -> &'static [Capability];
+
+    /// Units of work of `samples` (0 when they are of the wrong kind).
+    fn work(&self, samples: &Samples) -> usize;
+
+    /// Checks the backend's capabilities and the samples' kind, then scores.
+    fn run(
+        &self,
+        model: &mut dyn Backend,
+        samples: &Samples,
+        progress: &mut dyn FnMut(usize),
+    ) -> Result<EvalScore, EvalError>;
+}
+
+impl<E: Eval> AnyEval for E {
+    fn name(&self) -> &'static str {
+        E::NAME
+    }
+
+    fn sample_kind(&self) -> SampleKind {
+        E::Sample::KIND
+    }
+
+    fn needs(&self) -> &'static [Capability] {
+        Eval::needs(self)
+    }
+
+    fn work(&self, samples: &Samples) -> usize {
+        E::Sample::slice(samples).map_or(0, |s| Eval::work(self, s))
+    }
+
+    fn run(
+        &self,
+        model: &mut dyn Backend,
+        samples: &Samples,
+        progress: &mut dyn FnMut(usize),
+    ) -> Result<EvalScore, EvalError> {
+        let typed = E::Sample::slice(samples).ok_or_else(|| {
+            EvalError::InvalidSample(format!(
+                "{} takes {:?} samples, not {:?}",
+                E::NAME,
+                E::Sample::KIND,
+                samples.kind()
+            ))
+        })?;
+        require(model, E::NAME, Eval::needs(self))?;
+        self.evaluate(model, typed, progress)
+    }
 }

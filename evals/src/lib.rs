@@ -1,10 +1,12 @@
 //! Gauntlet's eval methods, scored as the reference subnet scores them.
 //!
 //! Every method is one small implementation of [`Eval`] (prepared samples in,
-//! an [`EvalScore`] out) and sees models only through the small
-//! [`LanguageModel`] trait (the model runtime implements it), so eval logic
-//! stays pure and testable. Scores follow the reference convention:
-//! **losses, lower is better**.
+//! an [`EvalScore`] out) and sees models only through the capabilities of
+//! [`backend`] — generation, log-probabilities, tokenisation — which a local
+//! runtime ([`backend::Local`] over the token-level [`LanguageModel`]) or a
+//! remote endpoint provides, so eval logic stays pure and testable. One
+//! table keyed by [`EvalMethod`] ([`methods`]) says how each method runs.
+//! Scores follow the reference convention: **losses, lower is better**.
 //!
 //! | method | [`Eval`] implementation |
 //! |---|---|
@@ -15,18 +17,23 @@
 //! | synthetic IFEval V1/V2 | [`tasks::IfEval`] |
 //! | Google's IFEval | [`google_ifeval::GoogleIfeval`] |
 
+pub mod backend;
 mod error;
 mod eval;
 pub mod google_ifeval;
 pub mod ifeval;
 pub mod likelihood;
+pub mod methods;
 pub mod model;
 pub mod multiple_choice;
 pub mod normalize;
+pub mod samples;
 pub mod similarity;
 pub mod tasks;
 pub mod weights;
 
 pub use error::EvalError;
-pub use eval::{Eval, EvalScore};
+pub use eval::{AnyEval, Eval, EvalOptions, EvalScore};
+pub use methods::EvalMethod;
 pub use model::{ChatMessage, GenerateOptions, LanguageModel, ModelError, ScoreRequest};
+pub use samples::{SampleKind, SampleSet, Samples};

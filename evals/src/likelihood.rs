@@ -11,24 +11,19 @@
 
 use serde::Serialize;
 
+use crate::backend::{scorer, Backend, Capability};
 use crate::error::EvalError;
-use crate::eval::{Eval, EvalScore};
-use crate::model::{continuation_logprobs, ChatMessage, LanguageModel};
+use crate::eval::{Eval, EvalOptions, EvalScore};
+use crate::model::ChatMessage;
 use crate::multiple_choice::{letter, prompt, McItem};
 
-/// Multiple choice by log-likelihood as an [`Eval`]; per-sample scores are
-/// 0 (right) or 1 (wrong).
-#[derive(Debug, Clone, Copy)]
-pub struct MultipleChoiceLikelihood {
-    /// Questions scored per call to the model.
-    pub batch_size: usize,
-}
+/// The method's name.
+const NAME: &str = "multiple_choice_likelihood";
 
-impl Default for MultipleChoiceLikelihood {
-    fn default() -> Self {
-        Self { batch_size: 16 }
-    }
-}
+/// Multiple choice by log-likelihood as an [`Eval`]; per-sample scores are
+/// 0 (right) or 1 (wrong). The backend batches the questions its own way.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct MultipleChoiceLikelihood;
 
 /// One question's outcome.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -45,7 +40,7 @@ impl MultipleChoiceLikelihood {
     /// Scores every item and returns each one's outcome, in input order.
     pub fn items(
         &self,
-        model: &mut dyn LanguageModel,
+        model: &mut dyn Backend,
         items: &[McItem],
         progress: &mut dyn FnMut(usize),
     ) -> Result<Vec<LikelihoodItem>, EvalError> {
@@ -56,64 +51,62 @@ impl MultipleChoiceLikelihood {
         if most == 0 {
             return Err(EvalError::InvalidSample("a question has no choices".into()));
         }
-        // Each letter's tokens as the start of an answer.
-        let letters = (0..most)
-            .map(|i| model.encode(&letter(i).to_string(), false))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(EvalError::Model)?;
-        let single: Option<Vec<u32>> = letters
+        // Each letter as the start of an answer.
+        let letters: Vec<String> = (0..most).map(|i| letter(i).to_string()).collect();
+        let contexts: Vec<Vec<ChatMessage>> = items
             .iter()
-            .map(|t| (t.len() == 1).then(|| t[0]))
+            .map(|it| vec![ChatMessage::user(prompt(it))])
             .collect();
-        let mut out = Vec::with_capacity(items.len());
-        for chunk in items.chunks(crate::model::batch_size(model, self.batch_size)) {
-            let prompts = chunk
-                .iter()
-                .map(|it| model.encode_chat(&[ChatMessage::user(prompt(it))], true))
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(EvalError::Model)?;
-            let scores = match &single {
-                // Every letter is one token: one pass per prompt.
-                Some(ids) => model
-                    .next_token_logprobs(&prompts, ids)
-                    .map_err(EvalError::Model)?,
-                // Multi-token letters: score each continuation in full.
-                None => {
-                    continuation_logprobs(model, &prompts, &letters).map_err(EvalError::Model)?
-                }
-            };
-            for (it, all) in chunk.iter().zip(scores) {
+        let scores = scorer(model, NAME)?
+            .choice_logprobs(&contexts, &letters, progress)
+            .map_err(EvalError::Model)?;
+        if scores.len() != items.len() {
+            return Err(EvalError::Model(
+                format!("{} scores for {} questions", scores.len(), items.len()).into(),
+            ));
+        }
+        Ok(items
+            .iter()
+            .zip(scores)
+            .map(|(it, all)| {
                 let logprobs: Vec<f32> = all.into_iter().take(it.choices.len()).collect();
-                let best = argmax(&logprobs);
-                let pred = letter(best).to_string();
-                out.push(LikelihoodItem {
+                let pred = letter(argmax(&logprobs)).to_string();
+                LikelihoodItem {
                     correct: pred == it.answer.trim(),
                     pred,
                     logprobs,
-                });
-            }
-            progress(chunk.len());
-        }
-        Ok(out)
+                }
+            })
+            .collect())
     }
 }
 
 impl Eval for MultipleChoiceLikelihood {
     type Sample = McItem;
+    const NAME: &'static str = NAME;
+
+    fn configure(_: &EvalOptions) -> Self {
+        Self
+    }
+
+    fn needs(&self) -> &'static [Capability] {
+        &[Capability::ChatLogprobs]
+    }
 
     fn evaluate(
         &self,
-        model: &mut dyn LanguageModel,
+        model: &mut dyn Backend,
         samples: &[McItem],
         progress: &mut dyn FnMut(usize),
     ) -> Result<EvalScore, EvalError> {
         let items = self.items(model, samples, progress)?;
-        EvalScore::mean_of(
+        Ok(EvalScore::mean_of(
             items
                 .iter()
                 .map(|i| Some(if i.correct { 0.0 } else { 1.0 }))
                 .collect(),
-        )
+        )?
+        .with_report(serde_json::json!({ "items": items })))
     }
 }
 

@@ -1,8 +1,10 @@
-//! The one boundary between evals and a model runtime.
+//! The token-level contract of a local model runtime.
 //!
-//! Evals hand token ids to a [`LanguageModel`] and get log-probabilities or
-//! generated ids back; text goes through the same trait's tokenizer and chat
-//! template, so an eval never depends on candle or tokenizers directly.
+//! A runtime takes token ids and returns log-probabilities or generated ids;
+//! text goes through the same trait's tokenizer and chat template. Evals do
+//! not call it directly: [`Local`](crate::backend::Local) turns any
+//! [`LanguageModel`] into the capabilities evals ask for, so an eval never
+//! depends on candle or tokenizers.
 
 use std::time::Duration;
 
@@ -108,7 +110,8 @@ impl Default for GenerateOptions<'_> {
     }
 }
 
-/// A causal language model with its tokenizer and chat template.
+/// A causal language model with its tokenizer and chat template, at the
+/// level of token ids.
 pub trait LanguageModel {
     /// For each request, `log p(t_k | t_<k)` for `k` in `max(score_from, 1)..n`.
     ///

@@ -11,9 +11,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::backend::{generator, Backend, Capability, Prompt, Sampling};
 use crate::error::EvalError;
-use crate::eval::{Eval, EvalScore};
-use crate::model::{ChatMessage, GenerateOptions, LanguageModel};
+use crate::eval::{Eval, EvalOptions, EvalScore};
 
 /// Reference: at most 20 new tokens.
 pub const MAX_NEW_TOKENS: usize = 20;
@@ -21,7 +21,7 @@ pub const MAX_NEW_TOKENS: usize = 20;
 pub const REPETITION_PENALTY: f32 = 1.1;
 
 /// One question.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct McItem {
     /// The question text.
     pub question: String,
@@ -29,6 +29,19 @@ pub struct McItem {
     pub choices: Vec<String>,
     /// The correct letter.
     pub answer: String,
+}
+
+impl McItem {
+    /// The text of the correct choice (`None` if the answer is not one
+    /// letter naming a choice).
+    pub fn answer_text(&self) -> Option<&str> {
+        let mut chars = self.answer.chars();
+        let (Some(c), None) = (chars.next(), chars.next()) else {
+            return None;
+        };
+        let i = (0..self.choices.len()).find(|&i| letter(i) == c)?;
+        self.choices.get(i).map(String::as_str)
+    }
 }
 
 /// The outcome of one item.
@@ -117,9 +130,12 @@ pub fn answer_settled(text: &str, n_choices: usize) -> bool {
     extract_answer(&text[..last_boundary], n_choices).is_some()
 }
 
+/// The method's name.
+const NAME: &str = "multiple_choice";
+
 /// Runs `items` through `model`; `progress` is told how many items finished.
 pub fn evaluate(
-    model: &mut dyn LanguageModel,
+    model: &mut dyn Backend,
     items: &[McItem],
     opts: McOptions,
     progress: &mut dyn FnMut(usize),
@@ -127,50 +143,32 @@ pub fn evaluate(
     if items.is_empty() {
         return Err(EvalError::Empty);
     }
-    let prompts = items
-        .iter()
-        .map(|it| model.encode_chat(&[ChatMessage::user(prompt(it))], true))
-        .collect::<Result<Vec<_>, _>>()
+    let prompts: Vec<Prompt> = items.iter().map(|it| Prompt::user(prompt(it))).collect();
+    let settled = |i: usize, t: &str| answer_settled(t, items[i].choices.len());
+    let sampling = Sampling {
+        max_new_tokens: MAX_NEW_TOKENS,
+        repetition_penalty: REPETITION_PENALTY,
+        settled: opts.early_stop.then_some(&settled as _),
+        batch_hint: opts.batch_size,
+        ..Sampling::default()
+    };
+    let outs = generator(model, NAME)?
+        .generate(&prompts, &sampling, progress)
         .map_err(EvalError::Model)?;
-    // Similar lengths together: less cache padding in a batch.
-    let mut order: Vec<usize> = (0..items.len()).collect();
-    order.sort_by_key(|&i| prompts[i].len());
-    let mut completions = vec![String::new(); items.len()];
-    for chunk in order.chunks(crate::model::batch_size(model, opts.batch_size)) {
-        let n_choices = chunk
-            .iter()
-            .map(|&i| items[i].choices.len())
-            .max()
-            .unwrap_or(4);
-        let settled = move |t: &str| answer_settled(t, n_choices);
-        let gen_opts = GenerateOptions {
-            max_new_tokens: MAX_NEW_TOKENS,
-            repetition_penalty: REPETITION_PENALTY,
-            stop_when: if opts.early_stop {
-                Some(&settled)
-            } else {
-                None
-            },
-            ..GenerateOptions::default()
-        };
-        let batch: Vec<Vec<u32>> = chunk.iter().map(|&i| prompts[i].clone()).collect();
-        let outs = model
-            .generate(&batch, &gen_opts)
-            .map_err(EvalError::Model)?;
-        for (&i, ids) in chunk.iter().zip(outs) {
-            completions[i] = model.decode(&ids).map_err(EvalError::Model)?;
-        }
-        progress(chunk.len());
+    if outs.len() != items.len() {
+        return Err(EvalError::Model(
+            format!("{} answers for {} questions", outs.len(), items.len()).into(),
+        ));
     }
     let results: Vec<McItemResult> = items
         .iter()
-        .zip(completions)
-        .map(|(it, completion)| {
-            let pred = extract_answer(&completion, it.choices.len());
+        .zip(outs)
+        .map(|(it, out)| {
+            let pred = extract_answer(&out.text, it.choices.len());
             let correct = pred.as_deref() == Some(it.answer.trim());
             McItemResult {
                 pred,
-                completion,
+                completion: out.text,
                 correct,
             }
         })
@@ -190,10 +188,22 @@ pub struct MultipleChoice(pub McOptions);
 
 impl Eval for MultipleChoice {
     type Sample = McItem;
+    const NAME: &'static str = NAME;
+
+    fn configure(opts: &EvalOptions) -> Self {
+        MultipleChoice(McOptions {
+            batch_size: opts.batch_size,
+            early_stop: opts.early_stop,
+        })
+    }
+
+    fn needs(&self) -> &'static [Capability] {
+        &[Capability::Generate]
+    }
 
     fn evaluate(
         &self,
-        model: &mut dyn LanguageModel,
+        model: &mut dyn Backend,
         samples: &[McItem],
         progress: &mut dyn FnMut(usize),
     ) -> Result<EvalScore, EvalError> {
@@ -206,7 +216,9 @@ impl Eval for MultipleChoice {
                 .iter()
                 .map(|i| Some(if i.correct { 0.0 } else { 1.0 }))
                 .collect(),
-        })
+            report: serde_json::Value::Null,
+        }
+        .with_report(serde_json::json!({ "items": r.items })))
     }
 }
 

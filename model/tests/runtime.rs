@@ -590,6 +590,7 @@ fn next_token_logprobs_equal_scoring_each_candidate_for_every_architecture() {
 
 #[test]
 fn multiple_choice_by_likelihood_picks_the_most_likely_letter() {
+    use gauntlet_evals::backend::Local;
     use gauntlet_evals::likelihood::MultipleChoiceLikelihood;
     use gauntlet_evals::multiple_choice::McItem;
     use gauntlet_evals::Eval;
@@ -602,10 +603,10 @@ fn multiple_choice_by_likelihood_picks_the_most_likely_letter() {
             answer: ["A", "B", "C", "D", "B"][i].into(),
         })
         .collect();
-    let eval = MultipleChoiceLikelihood { batch_size: 2 };
+    let eval = MultipleChoiceLikelihood;
     let mut seen = 0;
     let out = eval
-        .items(&mut m, &items, &mut |n| seen += n)
+        .items(&mut Local::new(&mut m, "tiny"), &items, &mut |n| seen += n)
         .expect("items");
     assert_eq!(seen, items.len());
     let letters: Vec<u32> = ["A", "B", "C", "D"]
@@ -628,9 +629,15 @@ fn multiple_choice_by_likelihood_picks_the_most_likely_letter() {
         assert_eq!(o.pred, ["A", "B", "C", "D"][best]);
         assert_eq!(o.correct, o.pred == it.answer);
     }
-    let score = eval.evaluate(&mut m, &items, &mut |_| {}).expect("score");
+    let score = eval
+        .evaluate(&mut Local::new(&mut m, "tiny"), &items, &mut |_| {})
+        .expect("score");
     let wrong = out.iter().filter(|o| !o.correct).count();
     assert_eq!(score.raw_score, wrong as f64 / items.len() as f64);
     assert_eq!(score.samples, items.len());
-    assert!(eval.evaluate(&mut m, &[], &mut |_| {}).is_err(), "no items");
+    assert!(
+        eval.evaluate(&mut Local::new(&mut m, "tiny"), &[], &mut |_| {})
+            .is_err(),
+        "no items"
+    );
 }

@@ -5,6 +5,7 @@
 
 use std::path::PathBuf;
 
+use gauntlet_evals::backend::Local;
 use gauntlet_evals::multiple_choice::{self, McItem, McOptions};
 use gauntlet_evals::ScoreRequest;
 use gauntlet_model::{DeviceKind, Model};
@@ -88,8 +89,13 @@ fn multiple_choice_picks_the_letters_transformers_picks() {
         .map(|v| serde_json::from_value(v).expect("item"))
         .collect();
     let want = reference("smollm2_mc.jsonl");
-    let res =
-        multiple_choice::evaluate(&mut m, &items, McOptions::default(), &mut |_| {}).expect("eval");
+    let res = multiple_choice::evaluate(
+        &mut Local::new(&mut m, "smollm2"),
+        &items,
+        McOptions::default(),
+        &mut |_| {},
+    )
+    .expect("eval");
     let agree = res
         .items
         .iter()
@@ -103,7 +109,7 @@ fn multiple_choice_picks_the_letters_transformers_picks() {
 
     // Early stopping never changes an answer.
     let full = multiple_choice::evaluate(
-        &mut m,
+        &mut Local::new(&mut m, "smollm2"),
         &items[..12],
         McOptions {
             batch_size: 12,
@@ -150,8 +156,8 @@ fn multiple_choice_by_likelihood_agrees_with_scoring_each_letter() {
         .take(12)
         .map(|v| serde_json::from_value(v).expect("item"))
         .collect();
-    let out = MultipleChoiceLikelihood::default()
-        .items(&mut m, &items, &mut |_| {})
+    let out = MultipleChoiceLikelihood
+        .items(&mut Local::new(&mut m, "smollm2"), &items, &mut |_| {})
         .expect("likelihood");
     let letters: Vec<u32> = ["A", "B", "C", "D"]
         .iter()

@@ -16,6 +16,7 @@ pub mod miner;
 pub mod miner_eval;
 pub mod parquet;
 pub mod pool;
+pub mod serve;
 pub mod validator;
 pub mod wallet;
 

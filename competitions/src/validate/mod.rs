@@ -110,6 +110,7 @@ fn competition(file: CompetitionFile, f: &str) -> Result<Competition> {
         retired: file.retired,
         constraints,
         task_sets,
+        references: crate::reference::references(file.references, f)?,
         source: f.to_owned(),
     })
 }
@@ -232,7 +233,7 @@ fn task(t: raw::TaskTable, f: &str, path: &str) -> Result<EvalTask> {
             ),
         )
     })?;
-    if !method.accepts(dataset) {
+    if !dataset.feeds(method) {
         return Err(bad(
             "dataset",
             format!("method {method} cannot run on dataset {dataset}"),

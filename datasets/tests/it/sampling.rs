@@ -3,7 +3,7 @@
 use gauntlet_competitions::{DatasetId, DatasetKwargs, IfEvalVersion};
 use gauntlet_datasets::{
     task_samples, task_samples_from, DataCache, DatasetError, GoogleIfevalRow, McRow, Pools,
-    ReasoningTrace, Seed, TaskData, REASONING_SYSTEM_PROMPT,
+    ReasoningTrace, Samples, Seed, REASONING_SYSTEM_PROMPT,
 };
 
 fn kwargs(samples: u32) -> DatasetKwargs {
@@ -66,7 +66,7 @@ fn pools() -> Pools {
     }
 }
 
-fn draw(d: DatasetId, n: u32, seed: u64, label: &str) -> TaskData {
+fn draw(d: DatasetId, n: u32, seed: u64, label: &str) -> Samples {
     task_samples_from(&pools(), d, &kwargs(n), &Seed::from_u64(seed), label).unwrap()
 }
 
@@ -109,19 +109,19 @@ fn labels_isolate_tasks() {
 
 #[test]
 fn word_sorting_follows_the_reference_format() {
-    let TaskData::Reference(samples) = draw(DatasetId::WordSorting, 200, 3, "WORD_SORTING") else {
+    let Samples::Reference(samples) = draw(DatasetId::WordSorting, 200, 3, "WORD_SORTING") else {
         panic!("wrong kind");
     };
     let mut counts = std::collections::BTreeSet::new();
     for s in &samples {
-        assert_eq!(s.system, None);
-        let body = s
-            .user
+        assert_eq!(s.messages.len(), 1, "no system turn");
+        let user = &s.messages[0].content;
+        let body = user
             .strip_prefix("Sort the following words alphabetically: ")
             .and_then(|b| b.strip_suffix(". "))
             .unwrap();
         let words: Vec<&str> = body.split(' ').collect();
-        assert!((2..=20).contains(&words.len()), "{}", s.user);
+        assert!((2..=20).contains(&words.len()), "{user}");
         counts.insert(words.len());
         let mut sorted = words.clone();
         sorted.sort();
@@ -134,16 +134,29 @@ fn word_sorting_follows_the_reference_format() {
 
 #[test]
 fn if_eval_pairs_chain_rows_with_multi_word_answers() {
-    let TaskData::IfEvalPairs(pairs) = draw(DatasetId::IfEval, 20, 4, "IF_EVAL_V2") else {
+    let Samples::IfEval(pairs) = draw(DatasetId::IfEval, 20, 4, "IF_EVAL_V2") else {
         panic!("wrong kind");
     };
+    // The row a prompt asks about (`Question {i}?` is unique in the pool).
+    let row_of = |prompt: &str| -> usize {
+        let found: Vec<usize> = (0..90)
+            .filter(|i| prompt.contains(&format!("Question {i}?")))
+            .collect();
+        assert_eq!(found.len(), 1, "{prompt}");
+        found[0]
+    };
     for w in pairs.windows(2) {
-        assert_eq!(w[0][1], w[1][0], "row i+1 of pair i is row i+1 of pair i+1");
+        assert_eq!(
+            row_of(&w[0].prompts[1]),
+            row_of(&w[1].prompts[0]),
+            "row i+1 of pair i is row i+1 of pair i+1"
+        );
     }
     for p in &pairs {
-        assert_ne!(p[0], p[1]);
-        for r in p {
-            assert!(r.answer_text().unwrap().split_whitespace().count() >= 2);
+        let (a, b) = (row_of(&p.prompts[0]), row_of(&p.prompts[1]));
+        assert_ne!(a, b);
+        for r in [a, b] {
+            assert!(!r.is_multiple_of(3), "row {r} has a one-word answer");
         }
     }
     let kw = DatasetKwargs {
@@ -161,13 +174,15 @@ fn reasoning_samples_carry_the_system_prompt() {
         (DatasetId::Synthetic1Sft, "p"),
         (DatasetId::CodeforcesCots, "cp"),
     ] {
-        let TaskData::Reference(s) = draw(d, 5, 6, d.name()) else {
+        let Samples::Reference(s) = draw(d, 5, 6, d.name()) else {
             panic!("wrong kind")
         };
         for x in &s {
-            assert_eq!(x.system.as_deref(), Some(REASONING_SYSTEM_PROMPT));
-            assert!(x.user.starts_with(prefix));
-            assert_eq!(x.reference[prefix.len()..], x.user[prefix.len()..]);
+            assert_eq!(x.messages[0].role, "system");
+            assert_eq!(x.messages[0].content, REASONING_SYSTEM_PROMPT);
+            let user = &x.messages[1].content;
+            assert!(user.starts_with(prefix));
+            assert_eq!(x.reference[prefix.len()..], user[prefix.len()..]);
         }
     }
 }

@@ -3,9 +3,12 @@
 
 use serde::Serialize;
 
+use crate::backend::{generator, Backend, Capability, Generate, Prompt, Sampling};
 use crate::error::EvalError;
-use crate::eval::{Eval, EvalScore};
-use crate::model::{ChatMessage, GenerateOptions, LanguageModel};
+use crate::eval::{Eval, EvalOptions, EvalScore};
+
+/// The method's name.
+const NAME: &str = "google_ifeval";
 
 use super::error::IfevalError;
 use super::prompt::IfevalPrompt;
@@ -22,8 +25,8 @@ pub const DEFAULT_MAX_NEW_TOKENS: usize = 512;
 pub struct IfevalOptions {
     /// Prompts generated together.
     pub batch_size: usize,
-    /// At most this many new tokens per response (also capped so prompt and
-    /// response fit the model's context).
+    /// At most this many new tokens per response (the local runtime also
+    /// caps it so that prompt and response fit the model's context).
     pub max_new_tokens: usize,
     /// Repetition penalty of the greedy decoding (1.0 = off).
     pub repetition_penalty: f32,
@@ -57,14 +60,27 @@ pub struct GoogleIfeval(pub IfevalOptions);
 
 impl Eval for GoogleIfeval {
     type Sample = IfevalPrompt;
+    const NAME: &'static str = NAME;
+
+    fn configure(opts: &EvalOptions) -> Self {
+        GoogleIfeval(IfevalOptions {
+            batch_size: opts.batch_size,
+            ..IfevalOptions::default()
+        })
+    }
+
+    fn needs(&self) -> &'static [Capability] {
+        &[Capability::Generate]
+    }
 
     fn evaluate(
         &self,
-        model: &mut dyn LanguageModel,
+        model: &mut dyn Backend,
         samples: &[IfevalPrompt],
         progress: &mut dyn FnMut(usize),
     ) -> Result<EvalScore, EvalError> {
-        let r = evaluate(model, samples, &self.0, progress).map_err(|e| match e {
+        let generator = generator(model, NAME)?;
+        let r = evaluate(generator, samples, &self.0, progress).map_err(|e| match e {
             IfevalError::Model(m) => EvalError::Model(m),
             IfevalError::Empty => EvalError::Empty,
             other => EvalError::InvalidSample(other.to_string()),
@@ -84,14 +100,22 @@ impl Eval for GoogleIfeval {
                     })
                 })
                 .collect(),
-        })
+            report: serde_json::Value::Null,
+        }
+        .with_report(serde_json::json!({
+            "prompt_strict": r.score.prompt_strict,
+            "prompt_loose": r.score.prompt_loose,
+            "instruction_strict": r.score.instruction_strict,
+            "instruction_loose": r.score.instruction_loose,
+            "responses": r.responses,
+        })))
     }
 }
 
 /// Generates a response to every prompt and scores them; `progress` is told
-/// how many prompts finished after each batch.
+/// how many prompts finished.
 pub fn evaluate(
-    model: &mut dyn LanguageModel,
+    model: &mut dyn Generate,
     prompts: &[IfevalPrompt],
     opts: &IfevalOptions,
     progress: &mut dyn FnMut(usize),
@@ -99,35 +123,25 @@ pub fn evaluate(
     if prompts.is_empty() {
         return Err(IfevalError::Empty);
     }
-    let encoded = prompts
+    let inputs: Vec<Prompt> = prompts
         .iter()
-        .map(|p| model.encode_chat(&[ChatMessage::user(p.prompt.clone())], true))
-        .collect::<Result<Vec<_>, _>>()
+        .map(|p| Prompt::user(p.prompt.clone()))
+        .collect();
+    let sampling = Sampling {
+        max_new_tokens: opts.max_new_tokens,
+        repetition_penalty: opts.repetition_penalty,
+        batch_hint: opts.batch_size,
+        ..Sampling::default()
+    };
+    let outs = model
+        .generate(&inputs, &sampling, progress)
         .map_err(IfevalError::Model)?;
-    // Similar lengths together: less padding in a batch.
-    let mut order: Vec<usize> = (0..prompts.len()).collect();
-    order.sort_by_key(|&i| encoded[i].len());
-    let mut responses = vec![String::new(); prompts.len()];
-    for chunk in order.chunks(crate::model::batch_size(model, opts.batch_size)) {
-        let longest = chunk.iter().map(|&i| encoded[i].len()).max().unwrap_or(0);
-        let room = model.max_context().saturating_sub(longest).max(1);
-        let gen_opts = GenerateOptions {
-            max_new_tokens: opts.max_new_tokens.min(room),
-            repetition_penalty: opts.repetition_penalty,
-            ..GenerateOptions::default()
-        };
-        if gen_opts.max_new_tokens < opts.max_new_tokens {
-            tracing::debug!(room, "IFEval batch capped by the model's context");
-        }
-        let batch: Vec<Vec<u32>> = chunk.iter().map(|&i| encoded[i].clone()).collect();
-        let outs = model
-            .generate(&batch, &gen_opts)
-            .map_err(IfevalError::Model)?;
-        for (&i, ids) in chunk.iter().zip(outs) {
-            responses[i] = model.decode(&ids).map_err(IfevalError::Model)?;
-        }
-        progress(chunk.len());
+    if outs.len() != prompts.len() {
+        return Err(IfevalError::Model(
+            format!("{} responses for {} prompts", outs.len(), prompts.len()).into(),
+        ));
     }
+    let responses: Vec<String> = outs.into_iter().map(|g| g.text).collect();
     let score = score(prompts, &responses)?;
     Ok(IfevalResult {
         raw_score: 1.0 - score.prompt_strict,

@@ -6,6 +6,7 @@
 
 use serde::Serialize;
 
+use crate::backend::Usage;
 use crate::normalize::Normalization;
 
 /// What became of a task.
@@ -45,6 +46,11 @@ pub struct TaskOutcome {
     /// Whether the task ran, failed or was dropped.
     #[serde(flatten)]
     pub status: TaskStatus,
+    /// Requests, tokens and cost of a remote backend's answers (absent for a
+    /// local model). Counted from the answers, cached or not, so a re-run
+    /// prints the same.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub usage: Option<Usage>,
 }
 
 impl TaskOutcome {
@@ -71,6 +77,7 @@ impl TaskOutcome {
             samples,
             seconds,
             status,
+            usage: None,
         }
     }
 
@@ -91,6 +98,7 @@ impl TaskOutcome {
             samples: 0,
             seconds,
             status: TaskStatus::Failed(reason.into()),
+            usage: None,
         }
     }
 
@@ -105,6 +113,7 @@ impl TaskOutcome {
             samples: 0,
             seconds: 0.0,
             status: TaskStatus::Dropped(reason.into()),
+            usage: None,
         }
     }
 

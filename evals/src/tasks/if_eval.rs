@@ -3,12 +3,15 @@
 //! 1.2) — all prompts in length-sorted batches rather than one at a time —
 //! and the responses are scored by [`crate::ifeval::score_pairs`].
 
+use crate::backend::{generator, Backend, Capability, Prompt, Sampling};
 use crate::error::EvalError;
-use crate::eval::{Eval, EvalScore};
+use crate::eval::{Eval, EvalOptions, EvalScore};
 use crate::ifeval::{
     score_pairs, IfEvalSample, IfEvalScore, PairOutcome, MAX_NEW_TOKENS, REPETITION_PENALTY,
 };
-use crate::model::{ChatMessage, GenerateOptions, LanguageModel};
+
+/// The method's name.
+const NAME: &str = "if_eval";
 
 /// Prompts generated together.
 const BATCH: usize = 8;
@@ -35,6 +38,15 @@ pub struct IfEval;
 
 impl Eval for IfEval {
     type Sample = IfEvalSample;
+    const NAME: &'static str = NAME;
+
+    fn configure(_: &EvalOptions) -> Self {
+        IfEval
+    }
+
+    fn needs(&self) -> &'static [Capability] {
+        &[Capability::Generate]
+    }
 
     fn work(&self, samples: &[IfEvalSample]) -> usize {
         samples.len() * 2
@@ -42,7 +54,7 @@ impl Eval for IfEval {
 
     fn evaluate(
         &self,
-        model: &mut dyn LanguageModel,
+        model: &mut dyn Backend,
         samples: &[IfEvalSample],
         progress: &mut dyn FnMut(usize),
     ) -> Result<EvalScore, EvalError> {
@@ -55,41 +67,45 @@ impl Eval for IfEval {
                 .iter()
                 .flat_map(|p| p.iter().map(|&s| Some(s)))
                 .collect(),
-        })
+            report: serde_json::Value::Null,
+        }
+        .with_report(serde_json::json!({
+            "duplicate_pairs": r.duplicate_pairs,
+            "duplicate_guard": r.duplicate_guard,
+            "responses": r.responses,
+        })))
     }
 }
 
 /// Generates both answers of every pair and scores them.
 pub fn if_eval(
-    model: &mut dyn LanguageModel,
+    model: &mut dyn Backend,
     samples: &[IfEvalSample],
     progress: &mut dyn FnMut(usize),
 ) -> Result<IfEvalRun, EvalError> {
     if samples.is_empty() {
         return Err(EvalError::Empty);
     }
-    let prompts: Vec<Vec<u32>> = samples
+    let prompts: Vec<Prompt> = samples
         .iter()
         .flat_map(|s| s.prompts.iter())
-        .map(|p| model.encode_chat(&[ChatMessage::user(p.clone())], true))
-        .collect::<Result<_, _>>()
-        .map_err(EvalError::Model)?;
-    let mut order: Vec<usize> = (0..prompts.len()).collect();
-    order.sort_by_key(|&i| prompts[i].len());
-    let opts = GenerateOptions {
+        .map(|p| Prompt::user(p.clone()))
+        .collect();
+    let sampling = Sampling {
         max_new_tokens: MAX_NEW_TOKENS,
         repetition_penalty: REPETITION_PENALTY,
-        ..GenerateOptions::default()
+        batch_hint: BATCH,
+        ..Sampling::default()
     };
-    let mut texts = vec![String::new(); prompts.len()];
-    for chunk in order.chunks(crate::model::batch_size(model, BATCH)) {
-        let batch: Vec<Vec<u32>> = chunk.iter().map(|&i| prompts[i].clone()).collect();
-        let outs = model.generate(&batch, &opts).map_err(EvalError::Model)?;
-        for (&i, ids) in chunk.iter().zip(outs) {
-            texts[i] = model.decode(&ids).map_err(EvalError::Model)?;
-        }
-        progress(chunk.len());
+    let outs = generator(model, NAME)?
+        .generate(&prompts, &sampling, progress)
+        .map_err(EvalError::Model)?;
+    if outs.len() != prompts.len() {
+        return Err(EvalError::Model(
+            format!("{} responses for {} prompts", outs.len(), prompts.len()).into(),
+        ));
     }
+    let texts: Vec<String> = outs.into_iter().map(|g| g.text).collect();
     let responses: Vec<[String; 2]> = texts
         .chunks(2)
         .map(|c| [c[0].clone(), c.get(1).cloned().unwrap_or_default()])

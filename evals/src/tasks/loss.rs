@@ -1,26 +1,21 @@
-//! Shared machinery of the loss tasks: scoring requests in token-budgeted
-//! batches and averaging negative log-likelihoods.
+//! Shared machinery of the loss tasks: scoring every input through the
+//! backend's [`Score`](crate::backend::Score) capability and averaging
+//! negative log-likelihoods.
 
+use crate::backend::{scorer, Backend, ScoreInput};
 use crate::error::EvalError;
-use crate::model::{LanguageModel, ScoreRequest};
 
-/// How loss tasks batch their work.
+/// How loss tasks cut their inputs.
 #[derive(Debug, Clone, Copy)]
 pub struct LossOptions {
     /// Longest sequence scored, in tokens (the competition's sequence length,
     /// capped by the model's context); longer ones are truncated.
     pub max_tokens: usize,
-    /// Tokens handed to the model per call (the runtime packs them without
-    /// padding); smaller values give finer progress, larger ones fewer calls.
-    pub batch_tokens: usize,
 }
 
 impl Default for LossOptions {
     fn default() -> Self {
-        Self {
-            max_tokens: 4096,
-            batch_tokens: 8192,
-        }
+        Self { max_tokens: 4096 }
     }
 }
 
@@ -39,45 +34,34 @@ pub struct LossResult {
 impl LossResult {
     /// The [`EvalScore`](crate::EvalScore) of this result.
     pub fn into_score(self) -> crate::EvalScore {
+        let report = serde_json::json!({ "scored_tokens": self.scored_tokens });
         crate::EvalScore {
             raw_score: self.raw_score,
             samples: self.per_sample.len(),
             per_sample: self.per_sample,
+            report,
         }
     }
 }
 
-/// Scores `requests` in batches of about `batch_tokens` tokens and returns
-/// each request's mean NLL (`None` when it has no scored position).
+/// Scores `inputs` and returns each one's mean NLL (`None` when it has no
+/// scored token) and the number of tokens scored.
 pub(crate) fn mean_nlls(
-    model: &mut dyn LanguageModel,
-    requests: &[ScoreRequest],
-    batch_tokens: usize,
+    model: &mut dyn Backend,
+    eval: &str,
+    inputs: &[ScoreInput],
     progress: &mut dyn FnMut(usize),
 ) -> Result<(Vec<Option<f64>>, usize), EvalError> {
-    let mut out = Vec::with_capacity(requests.len());
-    let mut scored = 0usize;
-    let mut start = 0;
-    while start < requests.len() {
-        let mut end = start;
-        let mut tokens = 0;
-        while end < requests.len()
-            && (end == start || tokens + requests[end].tokens.len() <= batch_tokens)
-        {
-            tokens += requests[end].tokens.len();
-            end += 1;
-        }
-        let lps = model
-            .token_logprobs(&requests[start..end])
-            .map_err(EvalError::Model)?;
-        for lp in lps {
-            scored += lp.len();
-            out.push(mean_nll(&lp));
-        }
-        progress(end - start);
-        start = end;
+    let lps = scorer(model, eval)?
+        .logprobs(inputs, progress)
+        .map_err(EvalError::Model)?;
+    if lps.len() != inputs.len() {
+        return Err(EvalError::Model(
+            format!("{} results for {} inputs", lps.len(), inputs.len()).into(),
+        ));
     }
-    Ok((out, scored))
+    let scored = lps.iter().map(Vec::len).sum();
+    Ok((lps.iter().map(|lp| mean_nll(lp)).collect(), scored))
 }
 
 /// Mean negative log-probability, accumulated in f64; `None` when empty.

@@ -1,5 +1,5 @@
 //! Task runners: each turns prepared samples into one raw score (a loss,
-//! lower is better) through the [`LanguageModel`](crate::LanguageModel) trait,
+//! lower is better) through a [`Backend`](crate::backend::Backend)'s capabilities,
 //! and [`combine`] weights normalised task scores into a competition score.
 //!
 //! Samples come prepared (drawn by `gauntlet-datasets` from a seed), so every

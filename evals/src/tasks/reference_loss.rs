@@ -3,13 +3,17 @@
 //! score is the mean cross-entropy over the reference tokens only. Word
 //! sorting and reasoning traces are both scored this way.
 //!
-//! Only the reference positions go through the lm-head
-//! ([`ScoreRequest::score_from`]); the prompt is context.
+//! Only the reference tokens are scored; the prompt is context (the local
+//! runtime skips the lm-head there).
 
 use super::loss::{finish, mean_nlls, LossOptions, LossResult};
+use crate::backend::{Backend, Capability, ScoreInput};
 use crate::error::EvalError;
-use crate::eval::{Eval, EvalScore};
-use crate::model::{ChatMessage, LanguageModel, ScoreRequest};
+use crate::eval::{Eval, EvalOptions, EvalScore};
+use crate::model::ChatMessage;
+
+/// The method's name.
+const NAME: &str = "reference_loss";
 
 /// One sample: the conversation before the answer and the reference answer.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -27,10 +31,21 @@ pub struct ReferenceLoss(pub LossOptions);
 
 impl Eval for ReferenceLoss {
     type Sample = ReferencePrompt;
+    const NAME: &'static str = NAME;
+
+    fn configure(opts: &EvalOptions) -> Self {
+        ReferenceLoss(LossOptions {
+            max_tokens: opts.max_tokens,
+        })
+    }
+
+    fn needs(&self) -> &'static [Capability] {
+        &[Capability::ChatLogprobs]
+    }
 
     fn evaluate(
         &self,
-        model: &mut dyn LanguageModel,
+        model: &mut dyn Backend,
         samples: &[ReferencePrompt],
         progress: &mut dyn FnMut(usize),
     ) -> Result<EvalScore, EvalError> {
@@ -40,9 +55,9 @@ impl Eval for ReferenceLoss {
 }
 
 /// Scores every sample; a sample whose reference is truncated away entirely
-/// by `opts.max_tokens` is skipped (logged) rather than scored on nothing.
+/// by `opts.max_tokens` is skipped rather than scored on nothing.
 pub fn reference_loss(
-    model: &mut dyn LanguageModel,
+    model: &mut dyn Backend,
     samples: &[ReferencePrompt],
     opts: LossOptions,
     progress: &mut dyn FnMut(usize),
@@ -50,31 +65,14 @@ pub fn reference_loss(
     if samples.is_empty() {
         return Err(EvalError::Empty);
     }
-    let max = opts.max_tokens.min(model.max_context()).max(2);
-    let mut requests = Vec::with_capacity(samples.len());
-    for (i, s) in samples.iter().enumerate() {
-        let mut tokens = model
-            .encode_chat(&s.messages, true)
-            .map_err(EvalError::Model)?;
-        let context = tokens.len();
-        let reference = model
-            .encode(&s.reference, false)
-            .map_err(EvalError::Model)?;
-        tokens.extend(reference);
-        if tokens.len() > max {
-            tracing::warn!(
-                sample = i,
-                tokens = tokens.len(),
-                max,
-                "reference sample truncated"
-            );
-            tokens.truncate(max);
-        }
-        // An empty reference or one cut off entirely scores nothing: the
-        // request then asks for no position and the sample is skipped.
-        let score_from = context.max(1).min(tokens.len());
-        requests.push(ScoreRequest { tokens, score_from });
-    }
-    let (per_sample, scored) = mean_nlls(model, &requests, opts.batch_tokens, progress)?;
+    let inputs: Vec<ScoreInput> = samples
+        .iter()
+        .map(|s| ScoreInput {
+            context: Some(s.messages.clone()),
+            text: s.reference.clone(),
+            max_tokens: opts.max_tokens,
+        })
+        .collect();
+    let (per_sample, scored) = mean_nlls(model, NAME, &inputs, progress)?;
     finish(per_sample, scored)
 }

@@ -12,9 +12,12 @@
 use std::collections::HashMap;
 
 use super::loss::{finish, mean_nlls, LossOptions, LossResult};
+use crate::backend::{generator, Backend, Capability, Prompt, Sampling, ScoreInput, Token};
 use crate::error::EvalError;
-use crate::eval::{Eval, EvalScore};
-use crate::model::{GenerateOptions, LanguageModel, ScoreRequest};
+use crate::eval::{Eval, EvalOptions, EvalScore};
+
+/// The method's name.
+const NAME: &str = "text_loss";
 
 /// Tokens of each of the two documents used as the guard's prefixes (the
 /// reference's `prompt_length = 100`).
@@ -48,10 +51,28 @@ impl Default for TextLoss {
 
 impl Eval for TextLoss {
     type Sample = String;
+    const NAME: &'static str = NAME;
+
+    fn configure(opts: &EvalOptions) -> Self {
+        TextLoss {
+            options: LossOptions {
+                max_tokens: opts.max_tokens,
+            },
+            sanity_guard: true,
+        }
+    }
+
+    fn needs(&self) -> &'static [Capability] {
+        if self.sanity_guard {
+            &[Capability::Logprobs, Capability::Generate]
+        } else {
+            &[Capability::Logprobs]
+        }
+    }
 
     fn evaluate(
         &self,
-        model: &mut dyn LanguageModel,
+        model: &mut dyn Backend,
         documents: &[String],
         progress: &mut dyn FnMut(usize),
     ) -> Result<EvalScore, EvalError> {
@@ -73,7 +94,7 @@ impl Eval for TextLoss {
 /// tokenizer's default special tokens, as `tokenizer(text)` in transformers).
 /// Documents of fewer than two tokens have nothing to predict and are skipped.
 pub fn text_loss(
-    model: &mut dyn LanguageModel,
+    model: &mut dyn Backend,
     documents: &[String],
     opts: LossOptions,
     progress: &mut dyn FnMut(usize),
@@ -81,28 +102,15 @@ pub fn text_loss(
     if documents.is_empty() {
         return Err(EvalError::Empty);
     }
-    let max = opts.max_tokens.min(model.max_context()).max(2);
-    let mut requests = Vec::with_capacity(documents.len());
-    for doc in documents {
-        let mut tokens = model.encode(doc, true).map_err(EvalError::Model)?;
-        tokens.truncate(max);
-        requests.push(ScoreRequest::full(tokens));
-    }
-    // The runtime rejects an empty request: score only the non-empty ones.
-    let keep: Vec<usize> = (0..requests.len())
-        .filter(|&i| requests[i].tokens.len() >= 2)
+    let inputs: Vec<ScoreInput> = documents
+        .iter()
+        .map(|d| ScoreInput {
+            context: None,
+            text: d.clone(),
+            max_tokens: opts.max_tokens,
+        })
         .collect();
-    let scored_requests: Vec<ScoreRequest> = keep.iter().map(|&i| requests[i].clone()).collect();
-    let skipped = requests.len() - keep.len();
-    if skipped > 0 {
-        tracing::warn!(skipped, "documents shorter than two tokens skipped");
-        progress(skipped);
-    }
-    let (losses, scored) = mean_nlls(model, &scored_requests, opts.batch_tokens, progress)?;
-    let mut per_sample = vec![None; requests.len()];
-    for (i, loss) in keep.into_iter().zip(losses) {
-        per_sample[i] = loss;
-    }
+    let (per_sample, scored) = mean_nlls(model, NAME, &inputs, progress)?;
     finish(per_sample, scored)
 }
 
@@ -118,35 +126,40 @@ pub struct SanityVerdict {
 }
 
 /// Runs the sanity guard on the first [`SANITY_PREFIX_TOKENS`] tokens of two
-/// documents: greedy, exactly 20 new tokens each.
+/// documents: greedy, exactly 20 new tokens each (where the backend can
+/// ignore end-of-sequence).
 pub fn degenerate_output(
-    model: &mut dyn LanguageModel,
+    model: &mut dyn Backend,
     documents: [&str; 2],
 ) -> Result<SanityVerdict, EvalError> {
-    let mut prefixes = Vec::with_capacity(2);
-    for doc in documents {
-        let mut ids = model.encode(doc, true).map_err(EvalError::Model)?;
-        ids.truncate(SANITY_PREFIX_TOKENS);
-        if ids.is_empty() {
-            return Err(EvalError::Empty);
-        }
-        prefixes.push(ids);
+    if documents.iter().any(|d| d.is_empty()) {
+        return Err(EvalError::Empty);
     }
-    let opts = GenerateOptions {
+    let prompts: Vec<Prompt> = documents
+        .iter()
+        .map(|d| Prompt::Text {
+            text: d.to_string(),
+            max_tokens: Some(SANITY_PREFIX_TOKENS),
+        })
+        .collect();
+    let sampling = Sampling {
         max_new_tokens: SANITY_NEW_TOKENS,
         ignore_eos: true,
-        ..GenerateOptions::default()
+        batch_hint: 2,
+        ..Sampling::default()
     };
-    let outs = model.generate(&prefixes, &opts).map_err(EvalError::Model)?;
+    let outs = generator(model, NAME)?
+        .generate(&prompts, &sampling, &mut |_| {})
+        .map_err(EvalError::Model)?;
     let (a, b) = match outs.as_slice() {
         [a, b] => (a, b),
         _ => return Err(EvalError::Empty),
     };
-    Ok(judge(a, b))
+    Ok(judge(&a.tokens, &b.tokens))
 }
 
 /// The guard's rule on two continuations.
-fn judge(a: &[u32], b: &[u32]) -> SanityVerdict {
+fn judge(a: &[Token], b: &[Token]) -> SanityVerdict {
     let agreeing_positions = a.iter().zip(b).filter(|(x, y)| x == y).count();
     let max_repeats = [max_count(a), max_count(b)];
     let degenerate = agreeing_positions >= SANITY_MAX_AGREEMENT
@@ -158,10 +171,10 @@ fn judge(a: &[u32], b: &[u32]) -> SanityVerdict {
     }
 }
 
-fn max_count(ids: &[u32]) -> usize {
-    let mut counts: HashMap<u32, usize> = HashMap::new();
-    for &id in ids {
-        *counts.entry(id).or_default() += 1;
+fn max_count(tokens: &[Token]) -> usize {
+    let mut counts: HashMap<&Token, usize> = HashMap::new();
+    for t in tokens {
+        *counts.entry(t).or_default() += 1;
     }
     counts.into_values().max().unwrap_or(0)
 }
@@ -169,6 +182,11 @@ fn max_count(ids: &[u32]) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn judge(a: &[u32], b: &[u32]) -> SanityVerdict {
+        let t = |v: &[u32]| v.iter().map(|&i| Token::Id(i)).collect::<Vec<_>>();
+        super::judge(&t(a), &t(b))
+    }
 
     #[test]
     fn distinct_varied_outputs_pass() {

@@ -1,7 +1,7 @@
 //! HTTP plumbing for the Hugging Face Hub: one client, the token, retries with backoff,
 //! and the mapping from HTTP answers to [`HubError`]s.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use serde::de::DeserializeOwned;
@@ -9,44 +9,9 @@ use serde::de::DeserializeOwned;
 use crate::error::status_is_transient;
 use crate::HubError;
 
-/// How often and how patiently to retry transient failures.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RetryPolicy {
-    /// Attempts in all, the first included (1 = never retry).
-    pub max_attempts: u32,
-    /// Wait before the second attempt; doubled for each further one.
-    pub initial_backoff: Duration,
-    /// Longest wait between two attempts (also caps a server's `Retry-After`).
-    pub max_backoff: Duration,
-}
-
-impl Default for RetryPolicy {
-    /// Five attempts, waiting 0.5 s, 1 s, 2 s, 4 s (plus up to 25 % jitter).
-    fn default() -> Self {
-        RetryPolicy {
-            max_attempts: 5,
-            initial_backoff: Duration::from_millis(500),
-            max_backoff: Duration::from_secs(30),
-        }
-    }
-}
-
-impl RetryPolicy {
-    /// The wait after failed attempt number `attempt` (1-based), with jitter so that
-    /// many clients failing together do not retry together.
-    pub fn backoff(&self, attempt: u32) -> Duration {
-        let doubling = 2u32.saturating_pow(attempt.saturating_sub(1));
-        let base = self
-            .initial_backoff
-            .saturating_mul(doubling)
-            .min(self.max_backoff);
-        let nanos = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.subsec_nanos())
-            .unwrap_or(0);
-        base + base.mul_f64(f64::from(nanos % 1000) / 4000.0)
-    }
-}
+/// How often and how patiently to retry transient failures: the workspace's
+/// one retry policy ([`gauntlet_retry`]).
+pub use gauntlet_retry::RetryPolicy;
 
 /// A failed attempt: the error and, for 429/503, how long the server asked us to wait.
 pub(crate) type Failure = (HubError, Option<Duration>);
@@ -122,12 +87,9 @@ impl Http {
         err: HubError,
         wait: Option<Duration>,
     ) -> Result<(), HubError> {
-        if !err.is_transient() || attempt >= self.retry.max_attempts {
+        let Some(delay) = self.retry.delay(attempt, err.is_transient(), wait) else {
             return Err(err);
-        }
-        let delay = wait
-            .map(|w| w.min(self.retry.max_backoff))
-            .unwrap_or_else(|| self.retry.backoff(attempt));
+        };
         tracing::warn!(error = %err, attempt, ?delay, "transient hub error, retrying");
         tokio::time::sleep(delay).await;
         Ok(())
@@ -217,8 +179,7 @@ fn body_message(body: &[u8]) -> String {
 /// A `Retry-After` header given in seconds.
 fn retry_after(resp: &Response) -> Option<Duration> {
     let value = resp.headers().get(reqwest::header::RETRY_AFTER)?;
-    let secs: u64 = value.to_str().ok()?.trim().parse().ok()?;
-    Some(Duration::from_secs(secs))
+    gauntlet_retry::retry_after(value.to_str().ok()?)
 }
 
 /// Percent-encodes a `/`-separated path segment by segment (RFC 3986 unreserved
@@ -244,23 +205,6 @@ pub(crate) fn encode_path(path: &str) -> String {
 #[allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 mod tests {
     use super::*;
-
-    #[test]
-    fn backoff_doubles_and_is_capped() {
-        let policy = RetryPolicy {
-            max_attempts: 10,
-            initial_backoff: Duration::from_millis(100),
-            max_backoff: Duration::from_secs(1),
-        };
-        let within = |d: Duration, lo: u64| {
-            d >= Duration::from_millis(lo) && d <= Duration::from_millis(lo * 5 / 4)
-        };
-        assert!(within(policy.backoff(1), 100));
-        assert!(within(policy.backoff(2), 200));
-        assert!(within(policy.backoff(3), 400));
-        assert!(within(policy.backoff(9), 1000));
-        assert!(within(policy.backoff(40), 1000));
-    }
 
     #[test]
     fn paths_are_encoded_per_segment() {

@@ -5,15 +5,20 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{anyhow, Context, Result};
+use gauntlet_competitions::ReferenceEntrant;
 use gauntlet_competitions::{ActiveCompetition, Competition, Registry};
 use gauntlet_constants::{sync_block, Block};
 use gauntlet_datasets::{DataCache, Seed};
+use gauntlet_evals::backend::Backend;
 use gauntlet_evals::tasks::{TaskOutcome, TaskStatus};
-use gauntlet_model::Model;
-use gauntlet_validator::suite::{run_competition, SuiteEvent, SuiteOptions, SuiteResult};
+use gauntlet_remote::Prices;
+use gauntlet_validator::suite::{
+    prepare, run_prepared_on, PreparedTask, SuiteEvent, SuiteOptions, SuiteResult,
+};
 use indicatif::ProgressBar;
 use serde::Serialize;
 
+use super::backend::{connect, open, RemoteArgs, RemoteSpec};
 use crate::cmd::backends::ChainArgs;
 use crate::cmd::competitions::registry;
 use crate::cmd::{print_json, RuntimeArgs};
@@ -52,6 +57,9 @@ pub struct SuiteArgs {
     /// Device and precision.
     #[command(flatten)]
     pub runtime: RuntimeArgs,
+    /// Skip the competition's API-hosted reference entrants.
+    #[arg(long)]
+    pub no_references: bool,
 }
 
 /// Where the seed came from, for the output.
@@ -190,8 +198,38 @@ fn chain_block_hash(chain: &ChainArgs, block: Option<u64>) -> Result<(Block, [u8
     })?
 }
 
-/// Loads `model` and runs every task of `active` on the seed's samples, with
-/// a progress bar per task on stderr.
+/// The seed sent to an endpoint: the first 8 bytes of the data seed.
+fn api_seed(seed: &Seed) -> u64 {
+    let mut b = [0u8; 8];
+    b.copy_from_slice(&seed.as_bytes()[..8]);
+    u64::from_le_bytes(b)
+}
+
+/// The fixed tokenizer of `active`, if it has one (fetched when missing).
+fn fixed_tokenizer(active: &ActiveCompetition<'_>, data: &DataCache) -> Result<Option<PathBuf>> {
+    block_on(gauntlet_validator::tokenizer::tokenizer_dir(
+        &active.competition.constraints.tokenizer,
+        data,
+    ))?
+    .map_err(|why| {
+        anyhow!(
+            "{} scores with a fixed tokenizer: {why}",
+            active.competition.name
+        )
+    })
+}
+
+/// The suite options of `args`.
+fn suite_options(args: &SuiteArgs) -> SuiteOptions {
+    SuiteOptions {
+        sample_cap: args.samples,
+        mc_batch: args.batch_size,
+        ..SuiteOptions::default()
+    }
+}
+
+/// Loads the local `model` and runs every task of `active` on the seed's
+/// samples, with a progress bar per task on stderr.
 pub fn run_suite(
     model: &Path,
     args: &SuiteArgs,
@@ -199,49 +237,134 @@ pub fn run_suite(
     seed: &Seed,
 ) -> Result<SuiteResult> {
     let data = DataCache::from_env();
-    let tokenizer = block_on(gauntlet_validator::tokenizer::tokenizer_dir(
-        &active.competition.constraints.tokenizer,
-        &data,
-    ))?
-    .map_err(|why| {
-        anyhow!(
-            "{} scores with a fixed tokenizer: {why}",
-            active.competition.name
-        )
-    })?;
-    let mut model_rt =
-        Model::load_with_tokenizer(model, tokenizer.as_deref(), args.runtime.placement())
-            .with_context(|| format!("loading model {}", model.display()))?;
+    let prepared = prepare(active, &data, seed, args.samples);
+    let model = model.to_string_lossy();
+    run_on(
+        &model,
+        &RemoteArgs::default(),
+        args,
+        active,
+        &prepared,
+        seed,
+    )
+}
+
+/// Opens `model` (a directory or an endpoint) and runs the prepared tasks.
+fn run_on(
+    model: &str,
+    remote: &RemoteArgs,
+    args: &SuiteArgs,
+    active: &ActiveCompetition<'_>,
+    prepared: &[PreparedTask],
+    seed: &Seed,
+) -> Result<SuiteResult> {
+    let data = DataCache::from_env();
+    let tokenizer = if model.starts_with(gauntlet_remote::SCHEME) {
+        None
+    } else {
+        fixed_tokenizer(active, &data)?
+    };
+    let mut backend = open(
+        model,
+        remote,
+        tokenizer.as_deref(),
+        args.runtime.placement(),
+        api_seed(seed),
+    )?;
     tracing::info!(
-        competition = %active.competition.name, model = %model.display(), seed = %seed.hex(),
+        competition = %active.competition.name, %model, seed = %seed.hex(),
         "evaluating {} tasks", active.tasks().len()
     );
-    let opts = SuiteOptions {
-        sample_cap: args.samples,
-        mc_batch: args.batch_size,
-        ..SuiteOptions::default()
-    };
+    let result = backend.with(|b| run_with_bars(b, active, prepared, &suite_options(args)));
+    backend.log_requests();
+    Ok(result)
+}
+
+/// Runs prepared tasks with a progress bar per task on stderr.
+fn run_with_bars(
+    backend: &mut dyn Backend,
+    active: &ActiveCompetition<'_>,
+    prepared: &[PreparedTask],
+    opts: &SuiteOptions,
+) -> SuiteResult {
     let mut pb: Option<ProgressBar> = None;
-    Ok(run_competition(
-        &mut model_rt,
-        active,
-        &data,
-        seed,
-        &opts,
-        &mut |e| match e {
-            SuiteEvent::TaskStarted { name, total } => pb = Some(bar(total, &name)),
-            SuiteEvent::Advanced(n) => {
-                if let Some(p) = &pb {
-                    p.inc(n)
+    run_prepared_on(backend, active, prepared, opts, &mut |e| match e {
+        SuiteEvent::TaskStarted { name, total } => pb = Some(bar(total, &name)),
+        SuiteEvent::Advanced(n) => {
+            if let Some(p) = &pb {
+                p.inc(n)
+            }
+        }
+        SuiteEvent::TaskFinished(_) => {
+            if let Some(p) = pb.take() {
+                p.finish_and_clear()
+            }
+        }
+    })
+}
+
+/// A reference entrant's result: marked, never weighted.
+#[derive(Serialize)]
+struct ReferenceOutput<'a> {
+    name: &'a str,
+    model: &'a str,
+    reference: bool,
+    /// Its combined score (+inf, JSON null, when it could not run).
+    score: f64,
+    tasks: Vec<TaskOutcome>,
+    /// Why it could not run at all (the endpoint is down, say).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+}
+
+/// Runs every reference entrant of the competition on the same items.
+fn run_references<'a>(
+    references: &'a [ReferenceEntrant],
+    remote: &RemoteArgs,
+    args: &SuiteArgs,
+    active: &ActiveCompetition<'_>,
+    prepared: &[PreparedTask],
+    seed: &Seed,
+) -> Vec<ReferenceOutput<'a>> {
+    references
+        .iter()
+        .map(|r| {
+            let spec = RemoteSpec {
+                model: &r.model,
+                api_key_env: r.api_key_env.as_deref(),
+                chat_template: r.chat_template.as_deref(),
+                dialect: &r.dialect,
+                prices: r.prices.map(|(prompt, completion)| Prices { prompt, completion }),
+            };
+            let run = connect(&spec, remote, api_seed(seed)).map(|mut remote| {
+                let result =
+                    run_with_bars(&mut remote, active, prepared, &suite_options(args));
+                tracing::info!(reference = %r.name, score = result.score, "reference evaluated");
+                result
+            });
+            match run {
+                Ok(result) => ReferenceOutput {
+                    name: &r.name,
+                    model: &r.model,
+                    reference: true,
+                    score: result.score,
+                    tasks: result.tasks,
+                    error: None,
+                },
+                Err(e) => {
+                    tracing::warn!(reference = %r.name, error = %format!("{e:#}"), "reference not evaluated");
+                    ReferenceOutput {
+                        name: &r.name,
+                        model: &r.model,
+                        reference: true,
+                        score: f64::INFINITY,
+                        tasks: Vec::new(),
+                        error: Some(format!("{e:#}")),
+                    }
                 }
             }
-            SuiteEvent::TaskFinished(_) => {
-                if let Some(p) = pb.take() {
-                    p.finish_and_clear()
-                }
-            }
-        },
-    ))
+        })
+        .collect()
 }
 
 #[derive(Serialize)]
@@ -253,14 +376,35 @@ struct Output<'a> {
     seed_source: &'a SeedSource,
     score: f64,
     tasks: &'a [TaskOutcome],
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    references: &'a [ReferenceOutput<'a>],
 }
 
-/// Runs `gauntlet eval --competition`.
-pub fn run(model: &Path, args: &SuiteArgs, json: bool) -> Result<()> {
+/// Runs `gauntlet eval --competition`: the model, then the competition's
+/// reference entrants on the same items (unless `--no-references`).
+pub fn run(model: &str, args: &SuiteArgs, remote: &RemoteArgs, json: bool) -> Result<()> {
     let resolved = resolve(args)?;
     let active = resolved.active()?;
     let start = Instant::now();
-    let result = run_suite(model, args, &active, &resolved.seed)?;
+    let prepared = prepare(
+        &active,
+        &DataCache::from_env(),
+        &resolved.seed,
+        args.samples,
+    );
+    let result = run_on(model, remote, args, &active, &prepared, &resolved.seed)?;
+    let references = if args.no_references {
+        Vec::new()
+    } else {
+        run_references(
+            &active.competition.references,
+            remote,
+            args,
+            &active,
+            &prepared,
+            &resolved.seed,
+        )
+    };
     if json {
         return print_json(&Output {
             competition: &result.competition,
@@ -270,6 +414,7 @@ pub fn run(model: &Path, args: &SuiteArgs, json: bool) -> Result<()> {
             seed_source: &resolved.seed_source,
             score: result.score,
             tasks: &result.tasks,
+            references: &references,
         });
     }
     println!(
@@ -285,6 +430,17 @@ pub fn run(model: &Path, args: &SuiteArgs, json: bool) -> Result<()> {
         result.score,
         start.elapsed().as_secs_f64()
     );
+    for r in &references {
+        println!();
+        println!("reference {} ({}), never weighted", r.name, r.model);
+        match &r.error {
+            Some(e) => println!("  not evaluated: {e}"),
+            None => {
+                print_tasks(&r.tasks);
+                println!("score {:.4}", r.score);
+            }
+        }
+    }
     Ok(())
 }
 

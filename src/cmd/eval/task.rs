@@ -1,54 +1,28 @@
-//! `gauntlet eval --task NAME --data FILE`: one eval task on a data file.
+//! `gauntlet eval --task NAME --data FILE`: one eval method, from the method
+//! table, on a data file.
 
 use std::path::Path;
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
-use clap::ValueEnum;
-use gauntlet_evals::likelihood::MultipleChoiceLikelihood;
-use gauntlet_evals::multiple_choice::{self, McItem, McOptions};
-use gauntlet_evals::tasks::{reference_loss, LossOptions, ReferencePrompt, TextLoss};
-use gauntlet_evals::{ChatMessage, Eval};
-use gauntlet_model::Model;
-use serde::{Deserialize, Serialize};
+use gauntlet_evals::multiple_choice::{self, McItem};
+use gauntlet_evals::tasks::ReferencePrompt;
+use gauntlet_evals::{ChatMessage, EvalMethod, EvalOptions, SampleKind, Samples};
+use serde::Deserialize;
+use serde_json::{json, Value};
 
+use super::backend::open;
 use super::Args;
 use crate::cmd::print_json;
 use crate::input::read_jsonl;
 use crate::progress::bar;
 
-/// Tasks runnable on a data file.
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum Task {
-    /// Multiple choice by greedy generation; lines `{"question", "choices", "answer"}`.
-    MultipleChoice,
-    /// Multiple choice by the log-likelihood of each letter (no generation); same lines.
-    MultipleChoiceLikelihood,
-    /// Mean loss over reference answers; lines `{"system"?, "prompt", "reference"}`.
-    ReferenceLoss,
-    /// Mean per-document loss after the sanity guard on the first two
-    /// documents, as validators run it; lines `{"text"}`.
-    TextLoss,
-    /// Google's IFEval; lines `{"key", "prompt", "instruction_id_list", "kwargs"}`.
-    GoogleIfeval,
-}
-
-#[derive(Serialize)]
-struct McOutput<'a> {
-    task: &'static str,
-    raw_score: f64,
-    n: usize,
-    seconds: f64,
-    items: &'a [multiple_choice::McItemResult],
-}
-
-#[derive(Serialize)]
-struct LossOutput<'a> {
-    task: &'static str,
-    raw_score: f64,
-    n: usize,
-    seconds: f64,
-    per_sample: &'a [Option<f64>],
+/// Parses `--task`: a method's name, with `-` or `_`.
+pub fn parse_task(name: &str) -> Result<EvalMethod, String> {
+    EvalMethod::from_cli_name(name).ok_or_else(|| {
+        let known: Vec<String> = EvalMethod::ALL.iter().map(|m| m.cli_name()).collect();
+        format!("unknown task {name:?} (known: {})", known.join(", "))
+    })
 }
 
 #[derive(Deserialize)]
@@ -63,6 +37,57 @@ struct ReferenceLine {
 #[derive(Deserialize)]
 struct TextLine {
     text: String,
+}
+
+/// Reads `path` as samples of `kind`; at most `cap` of them.
+fn read_samples(kind: SampleKind, path: &Path, cap: Option<u32>) -> Result<Samples> {
+    let take = |n: usize| cap.map_or(n, |c| n.min(c as usize));
+    Ok(match kind {
+        SampleKind::MultipleChoice => {
+            let mut items: Vec<McItem> = read_jsonl(path)?;
+            items.truncate(take(items.len()));
+            validate(&items, path)?;
+            Samples::MultipleChoice(items)
+        }
+        SampleKind::Reference => {
+            let lines: Vec<ReferenceLine> = read_jsonl(path)?;
+            Samples::Reference(
+                lines
+                    .into_iter()
+                    .take(take(usize::MAX))
+                    .map(|l| {
+                        let mut messages = Vec::new();
+                        if let Some(s) = l.system {
+                            messages.push(ChatMessage::system(s));
+                        }
+                        messages.push(ChatMessage::user(l.prompt));
+                        ReferencePrompt {
+                            messages,
+                            reference: l.reference,
+                        }
+                    })
+                    .collect(),
+            )
+        }
+        SampleKind::Documents => {
+            let lines: Vec<TextLine> = read_jsonl(path)?;
+            Samples::Documents(
+                lines
+                    .into_iter()
+                    .take(take(usize::MAX))
+                    .map(|l| l.text)
+                    .collect(),
+            )
+        }
+        SampleKind::GoogleIfeval => {
+            let prompts = gauntlet_evals::google_ifeval::read_jsonl(path)
+                .with_context(|| format!("reading {}", path.display()))?;
+            Samples::GoogleIfeval(prompts.into_iter().take(take(usize::MAX)).collect())
+        }
+        SampleKind::IfEval => {
+            bail!("the synthetic IFEval's rules are drawn from a seed: run it with --competition")
+        }
+    })
 }
 
 fn validate(items: &[McItem], path: &Path) -> Result<()> {
@@ -92,211 +117,60 @@ fn validate(items: &[McItem], path: &Path) -> Result<()> {
 
 /// Runs `--task` on `--data`.
 pub fn run(args: Args) -> Result<()> {
-    let (Some(task), Some(data)) = (args.task, args.data.as_deref()) else {
+    let (Some(method), Some(data)) = (args.task, args.data.as_deref()) else {
         bail!("--task needs --data FILE");
     };
-    let load = |args: &Args| {
-        Model::load(&args.model, args.suite.runtime.placement())
-            .with_context(|| format!("loading model {}", args.model.display()))
-    };
-    match task {
-        Task::MultipleChoice => {
-            let items: Vec<McItem> = read_jsonl(data)?;
-            validate(&items, data)?;
-            let mut model = load(&args)?;
-            multiple_choice_run(&args, &mut model, &items)
-        }
-        Task::MultipleChoiceLikelihood => {
-            let items: Vec<McItem> = read_jsonl(data)?;
-            validate(&items, data)?;
-            let mut model = load(&args)?;
-            likelihood_run(&args, &mut model, &items)
-        }
-        Task::ReferenceLoss => {
-            let lines: Vec<ReferenceLine> = read_jsonl(data)?;
-            let prompts: Vec<ReferencePrompt> = lines
-                .into_iter()
-                .map(|l| {
-                    let mut messages = Vec::new();
-                    if let Some(s) = l.system {
-                        messages.push(ChatMessage::system(s));
-                    }
-                    messages.push(ChatMessage::user(l.prompt));
-                    ReferencePrompt {
-                        messages,
-                        reference: l.reference,
-                    }
-                })
-                .collect();
-            let mut model = load(&args)?;
-            let pb = bar(prompts.len() as u64, "samples");
-            let start = Instant::now();
-            let r = reference_loss(&mut model, &prompts, LossOptions::default(), &mut |n| {
-                pb.inc(n as u64)
-            })
-            .context("reference-loss eval failed")?;
-            pb.finish_and_clear();
-            print_loss(&args, "reference-loss", r.raw_score, &r.per_sample, start)
-        }
-        Task::TextLoss => {
-            let lines: Vec<TextLine> = read_jsonl(data)?;
-            let docs: Vec<String> = lines.into_iter().map(|l| l.text).collect();
-            let mut model = load(&args)?;
-            let pb = bar(docs.len() as u64, "documents");
-            let start = Instant::now();
-            // As validators run it: the sanity guard on the first two
-            // documents, then every document's loss.
-            let r = TextLoss::default()
-                .evaluate(&mut model, &docs, &mut |n| pb.inc(n as u64))
-                .context("text-loss eval failed")?;
-            pb.finish_and_clear();
-            print_loss(&args, "text-loss", r.raw_score, &r.per_sample, start)
-        }
-        Task::GoogleIfeval => google_ifeval_file(&args, data),
-    }
-}
-
-fn print_loss(
-    args: &Args,
-    task: &'static str,
-    raw_score: f64,
-    per_sample: &[Option<f64>],
-    start: Instant,
-) -> Result<()> {
-    let seconds = start.elapsed().as_secs_f64();
-    if args.json {
-        return print_json(&LossOutput {
-            task,
-            raw_score,
-            n: per_sample.len(),
-            seconds,
-            per_sample,
-        });
-    }
-    println!("task        {task}");
-    println!("samples     {}", per_sample.len());
-    println!("raw score   {raw_score:.4}  (mean loss in nats; lower is better)");
-    println!("seconds     {seconds:.1}");
-    Ok(())
-}
-
-fn likelihood_run(args: &Args, model: &mut Model, items: &[McItem]) -> Result<()> {
-    let pb = bar(items.len() as u64, "questions");
-    let start = Instant::now();
-    let eval = MultipleChoiceLikelihood {
-        batch_size: args.suite.batch_size,
-    };
-    let results = eval
-        .items(model, items, &mut |n| pb.inc(n as u64))
-        .context("multiple-choice (likelihood) eval failed")?;
-    pb.finish_and_clear();
-    let seconds = start.elapsed().as_secs_f64();
-    let correct = results.iter().filter(|r| r.correct).count();
-    let raw_score = (results.len() - correct) as f64 / results.len() as f64;
-    if args.json {
-        return print_json(&serde_json::json!({
-            "task": "multiple-choice-likelihood",
-            "raw_score": raw_score,
-            "n": results.len(),
-            "seconds": seconds,
-            "items": results,
-        }));
-    }
-    println!("task        multiple-choice-likelihood");
-    println!("items       {}", results.len());
-    println!(
-        "correct     {correct} ({:.1} %)",
-        100.0 * correct as f64 / results.len() as f64
-    );
-    println!("raw score   {raw_score:.4}  (fraction wrong; lower is better)");
-    println!("seconds     {seconds:.1}");
-    Ok(())
-}
-
-fn multiple_choice_run(args: &Args, model: &mut Model, items: &[McItem]) -> Result<()> {
-    let pb = bar(items.len() as u64, "questions");
-    let start = Instant::now();
-    let opts = McOptions {
+    let samples = read_samples(method.sample_kind(), data, args.suite.samples)?;
+    let seed = args.suite.seed.unwrap_or(0);
+    let mut backend = open(
+        &args.model,
+        &args.remote,
+        None,
+        args.suite.runtime.placement(),
+        seed,
+    )?;
+    let eval = method.eval(&EvalOptions {
         batch_size: args.suite.batch_size,
         early_stop: !args.no_early_stop,
-    };
-    let result = multiple_choice::evaluate(model, items, opts, &mut |n| pb.inc(n as u64))
-        .context("multiple-choice eval failed")?;
+        ..EvalOptions::default()
+    });
+    let pb = bar(eval.work(&samples) as u64, &method.cli_name());
+    let start = Instant::now();
+    let score = backend
+        .with(|b| eval.run(b, &samples, &mut |n| pb.inc(n as u64)))
+        .with_context(|| format!("{} eval failed", method.cli_name()))?;
     pb.finish_and_clear();
+    backend.log_requests();
     let seconds = start.elapsed().as_secs_f64();
+    let usage = backend.usage();
     if args.json {
-        return print_json(&McOutput {
-            task: "multiple-choice",
-            raw_score: result.raw_score,
-            n: result.n,
-            seconds,
-            items: &result.items,
+        // No timings: the same inputs print the same bytes.
+        let mut out = json!({
+            "task": method.cli_name(),
+            "raw_score": score.raw_score,
+            "n": score.samples,
+            "per_sample": score.per_sample,
         });
+        if let (Value::Object(out), Value::Object(report)) = (&mut out, score.report) {
+            out.extend(report);
+        }
+        if usage.requests > 0 {
+            out["usage"] = serde_json::to_value(usage)?;
+        }
+        return print_json(&out);
     }
-    let correct = result.items.iter().filter(|r| r.correct).count();
-    let unanswered = result.items.iter().filter(|r| r.pred.is_none()).count();
-    println!("task        multiple-choice");
-    println!("items       {}", result.n);
+    println!("task        {}", method.cli_name());
+    println!("samples     {}", score.samples);
     println!(
-        "correct     {correct} ({:.1} %)",
-        100.0 * correct as f64 / result.n as f64
-    );
-    println!("no answer   {unanswered}");
-    println!(
-        "raw score   {:.4}  (fraction wrong; lower is better)",
-        result.raw_score
+        "raw score   {:.4}  (a loss; lower is better)",
+        score.raw_score
     );
     println!("seconds     {seconds:.1}");
-    Ok(())
-}
-
-/// `gauntlet eval --task google-ifeval --data FILE`: Google's IFEval
-/// prompts (`input_data.jsonl` of the `google/IFEval` dataset).
-pub fn google_ifeval_file(args: &Args, data: &Path) -> Result<()> {
-    use gauntlet_evals::google_ifeval::{evaluate, read_jsonl, IfevalOptions};
-    let prompts = read_jsonl(data).with_context(|| format!("reading {}", data.display()))?;
-    let prompts = match args.suite.samples {
-        Some(n) => prompts.into_iter().take(n as usize).collect(),
-        None => prompts,
-    };
-    let mut model = Model::load(&args.model, args.suite.runtime.placement())
-        .with_context(|| format!("loading model {}", args.model.display()))?;
-    let pb = bar(prompts.len() as u64, "prompts");
-    let start = Instant::now();
-    let opts = IfevalOptions {
-        batch_size: args.suite.batch_size,
-        ..IfevalOptions::default()
-    };
-    let result = evaluate(&mut model, &prompts, &opts, &mut |n| pb.inc(n as u64))
-        .context("IFEval failed")?;
-    pb.finish_and_clear();
-    let seconds = start.elapsed().as_secs_f64();
-    if args.json {
-        return print_json(&serde_json::json!({
-            "task": "google-ifeval",
-            "raw_score": result.raw_score,
-            "n": prompts.len(),
-            "seconds": seconds,
-            "prompt_strict": result.score.prompt_strict,
-            "prompt_loose": result.score.prompt_loose,
-            "instruction_strict": result.score.instruction_strict,
-            "instruction_loose": result.score.instruction_loose,
-            "responses": result.responses,
-        }));
+    if usage.requests > 0 {
+        println!(
+            "usage       {} requests, {} prompt + {} completion tokens, ${:.4}",
+            usage.requests, usage.prompt_tokens, usage.completion_tokens, usage.cost_usd
+        );
     }
-    println!("task                 google-ifeval");
-    println!("prompts              {}", prompts.len());
-    println!("prompt strict        {:.4}", result.score.prompt_strict);
-    println!("prompt loose         {:.4}", result.score.prompt_loose);
-    println!(
-        "instruction strict   {:.4}",
-        result.score.instruction_strict
-    );
-    println!("instruction loose    {:.4}", result.score.instruction_loose);
-    println!(
-        "raw score            {:.4}  (1 - prompt strict; lower is better)",
-        result.raw_score
-    );
-    println!("seconds              {seconds:.1}");
     Ok(())
 }

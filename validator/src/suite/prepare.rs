@@ -1,51 +1,11 @@
-//! Preparing a competition's tasks: every sample drawn from the seed and
-//! turned into its eval method's input, once per round, before any model
-//! runs. Every model of a round is then scored on exactly these inputs, and
-//! `gauntlet data samples` can show them.
+//! Preparing a competition's tasks: every sample drawn from the seed, in its
+//! eval method's own types, once per round, before any model runs. Every
+//! model of a round is then scored on exactly these samples, and `gauntlet
+//! data samples` can show them.
 
-use gauntlet_competitions::{ActiveCompetition, EvalMethod, EvalTask};
-use gauntlet_datasets::{task_samples, DataCache, Seed, TaskData};
-use gauntlet_evals::google_ifeval::IfevalPrompt;
-use gauntlet_evals::ifeval::{self, IfEvalSample, Question};
-use gauntlet_evals::multiple_choice::McItem;
-use gauntlet_evals::tasks::ReferencePrompt;
+use gauntlet_competitions::{ActiveCompetition, EvalTask};
+use gauntlet_datasets::{task_samples, DataCache, DatasetError, Samples, Seed};
 use serde::Serialize;
-
-use super::convert::{answer_text, mc_item, reference_prompt};
-
-/// A task's samples as its eval method takes them.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(tag = "kind", content = "samples", rename_all = "snake_case")]
-pub enum TaskInput {
-    /// Four-choice questions (by generation or by log-likelihood).
-    MultipleChoice(Vec<McItem>),
-    /// Conversations with the reference answer whose loss is measured.
-    Reference(Vec<ReferencePrompt>),
-    /// Whole documents.
-    Documents(Vec<String>),
-    /// Synthetic IFEval pairs: two prompts with their rules each.
-    IfEval(Vec<IfEvalSample>),
-    /// Google's IFEval prompts with their parsed instructions.
-    GoogleIfeval(Vec<IfevalPrompt>),
-}
-
-impl TaskInput {
-    /// Samples (pairs for IFEval).
-    pub fn len(&self) -> usize {
-        match self {
-            TaskInput::MultipleChoice(v) => v.len(),
-            TaskInput::Reference(v) => v.len(),
-            TaskInput::Documents(v) => v.len(),
-            TaskInput::IfEval(v) => v.len(),
-            TaskInput::GoogleIfeval(v) => v.len(),
-        }
-    }
-
-    /// Whether there is no sample.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-}
 
 /// Why a task has no input.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -66,13 +26,14 @@ pub struct PreparedTask {
     pub task: EvalTask,
     /// The task's name.
     pub name: String,
-    /// Its inputs, or why there are none.
-    pub input: Result<TaskInput, Unprepared>,
+    /// Its samples, or why there are none.
+    pub input: Result<Samples, Unprepared>,
 }
 
-/// Draws and converts every task's samples of `competition` from `seed`,
-/// capping each task's count at `sample_cap`. Never fails: a task whose
-/// data is missing is marked dropped, with the reason logged.
+/// Draws every task's samples of `competition` from `seed`, capping each
+/// task's count at `sample_cap`. Never fails: a task whose data is missing is
+/// marked dropped, one whose data cannot feed its method invalid, with the
+/// reason logged.
 pub fn prepare(
     competition: &ActiveCompetition<'_>,
     data: &DataCache,
@@ -88,11 +49,21 @@ pub fn prepare(
                 kwargs.samples = kwargs.samples.min(cap);
             }
             let input = match task_samples(data, task.dataset, &kwargs, seed, &task.name) {
+                Err(e @ DatasetError::InvalidRow { .. }) => {
+                    tracing::warn!(task = %task.name, error = %e, "task invalid: bad data");
+                    Err(Unprepared::Invalid(crate::error_chain(&e)))
+                }
                 Err(e) => {
                     tracing::warn!(task = %task.name, error = %e, "task dropped: data unavailable");
                     Err(Unprepared::Dropped(crate::error_chain(&e)))
                 }
-                Ok(samples) => convert(task, samples, seed),
+                Ok(samples) if samples.kind() != task.method.sample_kind() => {
+                    Err(Unprepared::Invalid(format!(
+                        "method {} cannot score dataset {} (competition definition error)",
+                        task.method, task.dataset
+                    )))
+                }
+                Ok(samples) => Ok(samples),
             };
             PreparedTask {
                 task: task.clone(),
@@ -101,55 +72,4 @@ pub fn prepare(
             }
         })
         .collect()
-}
-
-/// Turns drawn samples into the method's input.
-fn convert(task: &EvalTask, samples: TaskData, seed: &Seed) -> Result<TaskInput, Unprepared> {
-    Ok(match (task.method, samples) {
-        (
-            EvalMethod::MultipleChoice | EvalMethod::MultipleChoiceLikelihood,
-            TaskData::MultipleChoice(rows),
-        ) => TaskInput::MultipleChoice(rows.iter().map(mc_item).collect()),
-        (EvalMethod::ReferenceLoss, TaskData::Reference(rows)) => {
-            TaskInput::Reference(rows.iter().map(reference_prompt).collect())
-        }
-        (EvalMethod::TextLoss, TaskData::Documents(docs)) => TaskInput::Documents(docs),
-        (EvalMethod::IfEval, TaskData::IfEvalPairs(pairs)) => {
-            let version = match task.dataset_kwargs.if_eval_version {
-                Some(gauntlet_competitions::IfEvalVersion::V1) => ifeval::IfEvalVersion::V1,
-                _ => ifeval::IfEvalVersion::V2,
-            };
-            // The rules come from their own stream, so they do not depend on
-            // how many draws the questions took.
-            let mut rng = seed.rng(&format!("{}/rules", task.name));
-            let mut draw = rng.as_draw();
-            TaskInput::IfEval(
-                pairs
-                    .iter()
-                    .map(|[a, b]| {
-                        let questions = [
-                            Question {
-                                question: &a.question,
-                                answer: answer_text(a),
-                            },
-                            Question {
-                                question: &b.question,
-                                answer: answer_text(b),
-                            },
-                        ];
-                        ifeval::sample_pair(version, questions, &mut draw)
-                    })
-                    .collect(),
-            )
-        }
-        (EvalMethod::GoogleIfeval, TaskData::GoogleIfeval(rows)) => {
-            TaskInput::GoogleIfeval(super::google::prompts(&rows).map_err(Unprepared::Invalid)?)
-        }
-        (method, _) => {
-            return Err(Unprepared::Invalid(format!(
-                "method {method} cannot score dataset {} (competition definition error)",
-                task.dataset
-            )))
-        }
-    })
 }

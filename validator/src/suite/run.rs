@@ -3,17 +3,15 @@
 
 use std::time::Instant;
 
-use gauntlet_competitions::{ActiveCompetition, EvalMethod, EvalTask};
+use gauntlet_competitions::{ActiveCompetition, Normalization as CompNormalization};
 use gauntlet_datasets::{DataCache, Seed};
-use gauntlet_evals::google_ifeval::{GoogleIfeval, IfevalOptions};
-use gauntlet_evals::likelihood::MultipleChoiceLikelihood;
-use gauntlet_evals::multiple_choice::{McOptions, MultipleChoice};
-use gauntlet_evals::tasks::{combine, IfEval, LossOptions, ReferenceLoss, TaskOutcome, TextLoss};
-use gauntlet_evals::{Eval, EvalScore, LanguageModel};
+use gauntlet_evals::backend::{Backend, Local};
+use gauntlet_evals::normalize::{InverseExponential, Normalization};
+use gauntlet_evals::tasks::{combine, TaskOutcome};
+use gauntlet_evals::{EvalOptions, LanguageModel};
 use serde::Serialize;
 
-use super::convert::normalization;
-use super::prepare::{prepare, PreparedTask, TaskInput, Unprepared};
+use super::prepare::{prepare, PreparedTask, Unprepared};
 
 /// How to run a suite.
 #[derive(Debug, Clone)]
@@ -21,9 +19,9 @@ pub struct SuiteOptions {
     /// Cap on every task's sample count (`--samples`) when preparing; `None`
     /// runs the competition's reference counts.
     pub sample_cap: Option<u32>,
-    /// Prompts generated together by multiple choice.
+    /// Prompts a generating method hands the backend together.
     pub mc_batch: usize,
-    /// Tokens per scoring call of the loss tasks.
+    /// Tokens per scoring call of the loss tasks (the local runtime).
     pub batch_tokens: usize,
     /// Also keep every sample's score in [`SuiteResult::details`] (the
     /// validator stores them).
@@ -81,10 +79,10 @@ pub struct SuiteResult {
 }
 
 /// Runs every task of `competition` on `model` with samples drawn from
-/// `seed` ([`prepare`] then [`run_prepared`]). Never fails: missing data
+/// `seed` ([`prepare`] then [`run_prepared_on`]). Never fails: missing data
 /// drops a task, a model failure scores it +inf; both are logged.
 pub fn run_competition(
-    model: &mut dyn LanguageModel,
+    model: &mut dyn Backend,
     competition: &ActiveCompetition<'_>,
     data: &DataCache,
     seed: &Seed,
@@ -92,11 +90,11 @@ pub fn run_competition(
     events: &mut dyn FnMut(SuiteEvent),
 ) -> SuiteResult {
     let prepared = prepare(competition, data, seed, opts.sample_cap);
-    run_prepared(model, competition, &prepared, opts, events)
+    run_prepared_on(model, competition, &prepared, opts, events)
 }
 
-/// Runs prepared tasks on `model` (the same inputs for every model of a
-/// round). `opts.sample_cap` is ignored here: it applies when preparing.
+/// Runs prepared tasks on a local runtime (the same inputs for every model
+/// of a round): [`run_prepared_on`] through [`Local`].
 pub fn run_prepared(
     model: &mut dyn LanguageModel,
     competition: &ActiveCompetition<'_>,
@@ -104,15 +102,32 @@ pub fn run_prepared(
     opts: &SuiteOptions,
     events: &mut dyn FnMut(SuiteEvent),
 ) -> SuiteResult {
-    let loss = LossOptions {
+    let mut local = Local::new(model, "under evaluation").with_batch_tokens(opts.batch_tokens);
+    run_prepared_on(&mut local, competition, prepared, opts, events)
+}
+
+/// Runs prepared tasks on any backend. `opts.sample_cap` is ignored here: it
+/// applies when preparing. Each task's method comes from the method table;
+/// a task whose method needs a capability the backend lacks fails at once
+/// with the reason, before any of its work.
+pub fn run_prepared_on(
+    model: &mut dyn Backend,
+    competition: &ActiveCompetition<'_>,
+    prepared: &[PreparedTask],
+    opts: &SuiteOptions,
+    events: &mut dyn FnMut(SuiteEvent),
+) -> SuiteResult {
+    let eval_opts = EvalOptions {
+        batch_size: opts.mc_batch,
+        early_stop: true,
         max_tokens: competition.competition.constraints.sequence_length as usize,
-        batch_tokens: opts.batch_tokens,
     };
     let mut tasks = Vec::new();
     let mut details = Vec::new();
     for p in prepared {
         let task = &p.task;
         let start = Instant::now();
+        let usage_before = model.usage();
         let norm = normalization(task.normalization);
         let failed = |reason: String| {
             tracing::warn!(task = %task.name, %reason, "task failed: raw = +inf");
@@ -124,31 +139,45 @@ pub fn run_prepared(
                 start.elapsed().as_secs_f64(),
             )
         };
-        let outcome = match &p.input {
+        let mut outcome = match &p.input {
             Err(Unprepared::Dropped(why)) => {
                 TaskOutcome::dropped(&task.name, why.clone(), task.weight)
             }
             Err(Unprepared::Invalid(why)) => failed(why.clone()),
-            Ok(input) => match run_task(model, task, input, loss, opts, events) {
-                Ok(score) => {
-                    if opts.keep_details {
-                        details.push(TaskDetail {
-                            name: task.name.clone(),
-                            per_sample: score.per_sample,
-                        });
+            Ok(samples) => {
+                let eval = task.method.eval(&eval_opts);
+                events(SuiteEvent::TaskStarted {
+                    name: task.name.clone(),
+                    total: eval.work(samples) as u64,
+                });
+                let run = eval.run(model, samples, &mut |n| {
+                    events(SuiteEvent::Advanced(n as u64))
+                });
+                match run {
+                    Ok(score) => {
+                        if opts.keep_details {
+                            details.push(TaskDetail {
+                                name: task.name.clone(),
+                                per_sample: score.per_sample,
+                            });
+                        }
+                        TaskOutcome::evaluated(
+                            &task.name,
+                            score.raw_score,
+                            norm,
+                            task.weight,
+                            score.samples,
+                            start.elapsed().as_secs_f64(),
+                        )
                     }
-                    TaskOutcome::evaluated(
-                        &task.name,
-                        score.raw_score,
-                        norm,
-                        task.weight,
-                        score.samples,
-                        start.elapsed().as_secs_f64(),
-                    )
+                    Err(e) => failed(crate::error_chain(&e)),
                 }
-                Err(reason) => failed(reason),
-            },
+            }
         };
+        let usage = model.usage().since(usage_before);
+        if usage.requests > 0 {
+            outcome.usage = Some(usage);
+        }
         tracing::info!(
             task = %task.name,
             raw = outcome.raw_score,
@@ -168,75 +197,12 @@ pub fn run_prepared(
     }
 }
 
-/// One task's score, or why it failed.
-type TaskRun = Result<EvalScore, String>;
-
-/// Runs one [`Eval`] on its samples, reporting progress as suite events.
-fn run_eval<E: Eval>(
-    eval: &E,
-    model: &mut dyn LanguageModel,
-    name: &str,
-    samples: &[E::Sample],
-    events: &mut dyn FnMut(SuiteEvent),
-) -> TaskRun {
-    events(SuiteEvent::TaskStarted {
-        name: name.to_string(),
-        total: eval.work(samples) as u64,
-    });
-    eval.evaluate(model, samples, &mut |n| {
-        events(SuiteEvent::Advanced(n as u64))
-    })
-    .map_err(|e| e.to_string())
-}
-
-/// Runs a task's method on its input: one arm per `(method, input)` pair a
-/// competition definition may combine.
-fn run_task(
-    model: &mut dyn LanguageModel,
-    task: &EvalTask,
-    input: &TaskInput,
-    loss: LossOptions,
-    opts: &SuiteOptions,
-    events: &mut dyn FnMut(SuiteEvent),
-) -> TaskRun {
-    let name = task.name.as_str();
-    match (task.method, input) {
-        (EvalMethod::MultipleChoice, TaskInput::MultipleChoice(items)) => {
-            let eval = MultipleChoice(McOptions {
-                batch_size: opts.mc_batch,
-                early_stop: true,
-            });
-            run_eval(&eval, model, name, items, events)
+/// A competition's normalisation as the eval crate applies it.
+fn normalization(n: CompNormalization) -> Normalization {
+    match n {
+        CompNormalization::None => Normalization::None,
+        CompNormalization::InverseExponential { ceiling } => {
+            Normalization::InverseExponential(InverseExponential { ceiling })
         }
-        (EvalMethod::MultipleChoiceLikelihood, TaskInput::MultipleChoice(items)) => {
-            let eval = MultipleChoiceLikelihood {
-                batch_size: opts.mc_batch,
-            };
-            run_eval(&eval, model, name, items, events)
-        }
-        (EvalMethod::ReferenceLoss, TaskInput::Reference(prompts)) => {
-            run_eval(&ReferenceLoss(loss), model, name, prompts, events)
-        }
-        (EvalMethod::TextLoss, TaskInput::Documents(docs)) => {
-            let eval = TextLoss {
-                options: loss,
-                sanity_guard: true,
-            };
-            run_eval(&eval, model, name, docs, events)
-        }
-        (EvalMethod::IfEval, TaskInput::IfEval(samples)) => {
-            run_eval(&IfEval, model, name, samples, events)
-        }
-        (EvalMethod::GoogleIfeval, TaskInput::GoogleIfeval(prompts)) => {
-            let eval = GoogleIfeval(IfevalOptions {
-                batch_size: opts.mc_batch,
-                ..IfevalOptions::default()
-            });
-            run_eval(&eval, model, name, prompts, events)
-        }
-        (method, _) => Err(format!(
-            "method {method} cannot score dataset {} (competition definition error)",
-            task.dataset
-        )),
     }
 }

@@ -1,0 +1,102 @@
+//! [`Samples`]: a task's prepared samples, in the eval methods' own types.
+//!
+//! Datasets produce these directly (no mirror types, no conversion step);
+//! each eval method takes one kind of sample ([`SampleSet`]), so a method and
+//! a dataset fit together exactly when their [`SampleKind`]s agree.
+
+use serde::{Deserialize, Serialize};
+
+use crate::google_ifeval::IfevalPrompt;
+use crate::ifeval::IfEvalSample;
+use crate::multiple_choice::McItem;
+use crate::tasks::ReferencePrompt;
+
+/// The kinds of sample a dataset can produce and a method can take.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SampleKind {
+    /// Multiple-choice questions ([`McItem`]).
+    MultipleChoice,
+    /// Conversations with a reference answer ([`ReferencePrompt`]).
+    Reference,
+    /// Whole documents (`String`).
+    Documents,
+    /// Synthetic IFEval pairs ([`IfEvalSample`]).
+    IfEval,
+    /// Google's IFEval prompts ([`IfevalPrompt`]).
+    GoogleIfeval,
+}
+
+/// A task's samples, by kind.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", content = "samples", rename_all = "snake_case")]
+pub enum Samples {
+    /// Multiple-choice questions.
+    MultipleChoice(Vec<McItem>),
+    /// Conversations with the reference answer whose loss is measured.
+    Reference(Vec<ReferencePrompt>),
+    /// Whole documents.
+    Documents(Vec<String>),
+    /// Synthetic IFEval pairs: two prompts with their rules each.
+    IfEval(Vec<IfEvalSample>),
+    /// Google's IFEval prompts with their parsed instructions.
+    GoogleIfeval(Vec<IfevalPrompt>),
+}
+
+impl Samples {
+    /// Samples (pairs for the synthetic IFEval).
+    pub fn len(&self) -> usize {
+        match self {
+            Samples::MultipleChoice(v) => v.len(),
+            Samples::Reference(v) => v.len(),
+            Samples::Documents(v) => v.len(),
+            Samples::IfEval(v) => v.len(),
+            Samples::GoogleIfeval(v) => v.len(),
+        }
+    }
+
+    /// Whether there is no sample.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Their kind.
+    pub fn kind(&self) -> SampleKind {
+        match self {
+            Samples::MultipleChoice(_) => SampleKind::MultipleChoice,
+            Samples::Reference(_) => SampleKind::Reference,
+            Samples::Documents(_) => SampleKind::Documents,
+            Samples::IfEval(_) => SampleKind::IfEval,
+            Samples::GoogleIfeval(_) => SampleKind::GoogleIfeval,
+        }
+    }
+}
+
+/// A sample type that [`Samples`] can hold.
+pub trait SampleSet: Sized {
+    /// Its kind.
+    const KIND: SampleKind;
+
+    /// The samples as a slice of this type, when they are of this kind.
+    fn slice(samples: &Samples) -> Option<&[Self]>;
+}
+
+macro_rules! sample_set {
+    ($ty:ty, $variant:ident) => {
+        impl SampleSet for $ty {
+            const KIND: SampleKind = SampleKind::$variant;
+            fn slice(samples: &Samples) -> Option<&[Self]> {
+                match samples {
+                    Samples::$variant(v) => Some(v),
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+
+sample_set!(McItem, MultipleChoice);
+sample_set!(ReferencePrompt, Reference);
+sample_set!(String, Documents);
+sample_set!(IfEvalSample, IfEval);
+sample_set!(IfevalPrompt, GoogleIfeval);
