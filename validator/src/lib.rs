@@ -8,7 +8,6 @@
 
 pub mod checks;
 pub mod fault;
-pub mod retry;
 pub mod round;
 pub mod sandbox;
 pub mod state;

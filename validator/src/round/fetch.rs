@@ -16,12 +16,16 @@ use super::select::Candidate;
 use super::Stop;
 use crate::error_chain;
 use crate::fault::Fault;
-use crate::retry::{retry, Backoff};
 use crate::state::State;
 use crate::verdict::Verdict;
+use gauntlet_retry::{retry, Failure, RetryPolicy};
 
 /// Download attempts for transient hub errors (1 s, 2 s, 4 s between them).
-const BACKOFF: Backoff = Backoff::new(4, Duration::from_secs(1));
+const BACKOFF: RetryPolicy = RetryPolicy {
+    max_attempts: 4,
+    initial_backoff: Duration::from_secs(1),
+    max_backoff: Duration::from_secs(8),
+};
 
 /// A candidate after the fetch stage.
 #[derive(Debug)]
@@ -141,8 +145,16 @@ async fn fetch_one(
         hotkey: c.key.hotkey.clone(),
         secure_hash: cm.secure_hash().to_string(),
     };
-    let attempt = retry(BACKOFF, "download", HubError::is_transient, || {
+    let attempt = retry(&BACKOFF, "download", || async {
         hub.download_expecting(&id, max, &expected)
+            .await
+            .map_err(|e: HubError| {
+                if e.is_transient() {
+                    Failure::transient(e, None)
+                } else {
+                    Failure::permanent(e)
+                }
+            })
     });
     let local = match tokio::time::timeout(deadline, attempt).await {
         Err(_) => {

@@ -4,8 +4,8 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use crate::retry::{retry, Backoff};
 use crate::summary::RoundSummary;
+use gauntlet_retry::{retry, Failure, RetryPolicy};
 
 use gauntlet_chain::{
     Chain, ChainError, CommitStatus, Hotkey, Metagraph, WeightsCommit, WeightsSubmission,
@@ -21,7 +21,11 @@ use super::{age, RoundModel, ValidatorConfig, TOP_KEPT};
 use crate::state::{Evaluation, ModelKey, State, StateError};
 
 /// A weight set on transient chain errors: 3 attempts, 1 s then 2 s apart.
-const BACKOFF: Backoff = Backoff::new(3, Duration::from_secs(1));
+const BACKOFF: RetryPolicy = RetryPolicy {
+    max_attempts: 3,
+    initial_backoff: Duration::from_secs(1),
+    max_backoff: Duration::from_secs(8),
+};
 
 /// The weights a round computed and what the chain said.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -254,12 +258,18 @@ pub(crate) async fn set_weights(
             .iter()
             .map(|&(u, w)| (Uid(u), w))
             .collect();
-        let submitted = retry(
-            BACKOFF,
-            "set_weights",
-            |e: &ChainError| e.is_transient(),
-            || chain.set_weights(hotkey, config.netuid, &pairs, config.version_key),
-        )
+        let submitted = retry(&BACKOFF, "set_weights", || async {
+            chain
+                .set_weights(hotkey, config.netuid, &pairs, config.version_key)
+                .await
+                .map_err(|e: ChainError| {
+                    if e.is_transient() {
+                        Failure::transient(e, None)
+                    } else {
+                        Failure::permanent(e)
+                    }
+                })
+        })
         .await;
         match submitted {
             Ok(WeightsSubmission::Set) => {
