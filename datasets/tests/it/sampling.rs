@@ -278,8 +278,9 @@ fn too_few_rows_and_missing_pools_are_errors() {
 fn samples_serialise_for_inspection() {
     let json = serde_json::to_value(draw(DatasetId::WordSorting, 1, 1, "W")).unwrap();
     assert_eq!(json["kind"], "reference");
-    assert!(json["samples"][0]["user"]
-        .as_str()
-        .unwrap()
-        .starts_with("Sort"));
+    let turns = json["samples"][0]["messages"].as_array().unwrap();
+    assert_eq!(turns.len(), 1, "word sorting has no system turn: {turns:?}");
+    assert_eq!(turns[0]["role"], "user");
+    assert!(turns[0]["content"].as_str().unwrap().starts_with("Sort"));
+    assert!(json["samples"][0]["reference"].is_string());
 }
