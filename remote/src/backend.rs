@@ -255,7 +255,9 @@ where
             ledger.usage.prompt_tokens += p;
             ledger.usage.completion_tokens += c;
             if let Some(pr) = options.prices {
-                ledger.usage.cost_usd += (p as f64 * pr.prompt + c as f64 * pr.completion) / 1e6;
+                // Prices are per million tokens: p·price/1e6 USD = p·price·1e3 nano-USD.
+                let nano = (p as f64 * pr.prompt + c as f64 * pr.completion) * 1e3;
+                ledger.usage.cost_nano_usd += nano.round().max(0.0) as u64;
             }
             if !answer.cached {
                 ledger.fresh += 1;

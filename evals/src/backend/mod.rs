@@ -156,7 +156,11 @@ pub struct ScoreInput {
 }
 
 /// Cost and size of what a backend was asked, for accounting.
-#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
+///
+/// The cost is kept in whole nano-dollars so that sums do not depend on the
+/// order in which concurrent answers arrive (a re-run from the cache reports
+/// the same figure to the last digit); it serialises as `cost_usd`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Usage {
     /// Requests answered (from the cache included).
     pub requests: u64,
@@ -164,8 +168,8 @@ pub struct Usage {
     pub prompt_tokens: u64,
     /// Generated tokens the answers counted.
     pub completion_tokens: u64,
-    /// Their price in US dollars, when prices are known.
-    pub cost_usd: f64,
+    /// Their price in nano-dollars (10^-9 USD), when prices are known.
+    pub cost_nano_usd: u64,
 }
 
 impl Usage {
@@ -177,8 +181,25 @@ impl Usage {
             completion_tokens: self
                 .completion_tokens
                 .saturating_sub(earlier.completion_tokens),
-            cost_usd: self.cost_usd - earlier.cost_usd,
+            cost_nano_usd: self.cost_nano_usd.saturating_sub(earlier.cost_nano_usd),
         }
+    }
+
+    /// The price in US dollars.
+    pub fn cost_usd(&self) -> f64 {
+        self.cost_nano_usd as f64 / 1e9
+    }
+}
+
+impl Serialize for Usage {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut st = s.serialize_struct("Usage", 4)?;
+        st.serialize_field("requests", &self.requests)?;
+        st.serialize_field("prompt_tokens", &self.prompt_tokens)?;
+        st.serialize_field("completion_tokens", &self.completion_tokens)?;
+        st.serialize_field("cost_usd", &self.cost_usd())?;
+        st.end()
     }
 }
 

@@ -169,7 +169,10 @@ pub fn run(args: Args) -> Result<()> {
     if usage.requests > 0 {
         println!(
             "usage       {} requests, {} prompt + {} completion tokens, ${:.4}",
-            usage.requests, usage.prompt_tokens, usage.completion_tokens, usage.cost_usd
+            usage.requests,
+            usage.prompt_tokens,
+            usage.completion_tokens,
+            usage.cost_usd()
         );
     }
     Ok(())
