@@ -173,6 +173,15 @@ pub enum ChainError {
         /// What is wrong with it.
         reason: String,
     },
+    /// A transfer batch was prepared for an account whose key this client does
+    /// not hold: the account's owner signs it (with the given nonce) and sends it.
+    #[error("the transfers from {account} await its owner's signature (nonce {nonce})")]
+    AwaitingSignature {
+        /// The paying account (SS58).
+        account: String,
+        /// The nonce the batch must be signed with.
+        nonce: u64,
+    },
     /// The chain refused an extrinsic for another reason (a dispatch error).
     #[error("the chain refused the call: {reason}")]
     Rejected {
@@ -257,6 +266,7 @@ impl ChainError {
             | ChainError::VersionKeyTooLow { .. }
             | ChainError::InvalidWeights { .. }
             | ChainError::UnknownUid { .. }
+            | ChainError::AwaitingSignature { .. }
             | ChainError::CommitmentTooLong { .. }
             | ChainError::BlockNotFound { .. }
             | ChainError::Clock { .. }

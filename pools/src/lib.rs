@@ -48,11 +48,13 @@ mod error;
 mod plan;
 mod settle;
 mod store;
+mod subtensor;
 mod view;
 
 pub use amount::{Tao, RAO_PER_TAO};
 pub use error::PoolError;
 pub use plan::{plan_payout, Payment, Rule, Standing, Standings};
 pub use settle::{settle, Treasury};
-pub use store::{Entry, NewPool, Payout, PayoutStatus, Pool, PoolStore};
+pub use store::{Entry, NewPool, Payout, PayoutStatus, Pool, PoolStore, SignedBatch};
+pub use subtensor::{SubtensorTreasury, Unsigned};
 pub use view::PoolView;

@@ -47,6 +47,16 @@ CREATE TABLE IF NOT EXISTS payouts (
     payments TEXT NOT NULL,
     PRIMARY KEY (pool, period)
 );
+-- On subtensor: each batch of transfers with the nonce its paying account
+-- signs it with, written before it is sent or printed. The chain includes a
+-- transaction with a given nonce at most once, so the account's nonce
+-- passing it tells that the batch landed.
+CREATE TABLE IF NOT EXISTS signed_batches (
+    key TEXT PRIMARY KEY,
+    account TEXT NOT NULL,
+    nonce INTEGER NOT NULL,
+    transfers TEXT NOT NULL
+);
 ";
 
 /// Who may enter a pool.
@@ -160,6 +170,20 @@ pub struct Payout {
     pub status: PayoutStatus,
     /// The transfers made (empty unless paid).
     pub payments: Vec<Payment>,
+}
+
+/// A batch of transfers fixed to the nonce its paying account signs it with
+/// (subtensor pools).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SignedBatch {
+    /// The batch's key (`pool:<id>:period:<p>`).
+    pub key: String,
+    /// The paying account (SS58).
+    pub account: String,
+    /// The nonce the batch is signed with.
+    pub nonce: u64,
+    /// `(destination, rao)` of each transfer, in order.
+    pub transfers: Vec<(String, u64)>,
 }
 
 /// The pools file.
@@ -294,6 +318,49 @@ impl PoolStore {
                 )?;
             }
         }
+        Ok(())
+    }
+
+    /// The batch recorded under `key`, if any.
+    pub fn signed_batch(&self, key: &str) -> Result<Option<SignedBatch>, PoolError> {
+        let row: Option<(String, i64, String)> = self
+            .conn
+            .query_row(
+                "SELECT account, nonce, transfers FROM signed_batches WHERE key = ?1",
+                [key],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()?;
+        row.map(|(account, nonce, transfers)| {
+            Ok(SignedBatch {
+                key: key.to_owned(),
+                account,
+                nonce: nonce.max(0) as u64,
+                transfers: serde_json::from_str(&transfers)
+                    .map_err(|e| PoolError::Invalid(format!("batch {key}: {e}")))?,
+            })
+        })
+        .transpose()
+    }
+
+    /// Records `batch` unless a batch with its key exists; returns the one
+    /// recorded (the earlier one wins: its nonce may already be signed).
+    pub fn put_signed_batch(&self, batch: &SignedBatch) -> Result<SignedBatch, PoolError> {
+        let transfers = serde_json::to_string(&batch.transfers)
+            .map_err(|e| PoolError::Invalid(format!("batch {}: {e}", batch.key)))?;
+        self.conn.execute(
+            "INSERT OR IGNORE INTO signed_batches (key, account, nonce, transfers)
+             VALUES (?1, ?2, ?3, ?4)",
+            params![batch.key, batch.account, batch.nonce as i64, transfers],
+        )?;
+        self.signed_batch(&batch.key)?
+            .ok_or_else(|| PoolError::Invalid(format!("batch {} vanished", batch.key)))
+    }
+
+    /// Forgets the batch under `key` (it was refused: nothing moved).
+    pub fn drop_signed_batch(&self, key: &str) -> Result<(), PoolError> {
+        self.conn
+            .execute("DELETE FROM signed_batches WHERE key = ?1", [key])?;
         Ok(())
     }
 

@@ -165,12 +165,7 @@ impl HubArgs {
 impl WalletArgs {
     /// The wallets directory.
     pub fn dir(&self) -> PathBuf {
-        self.wallet_dir.clone().unwrap_or_else(|| {
-            std::env::var_os("HOME")
-                .map(PathBuf::from)
-                .unwrap_or_default()
-                .join(".bittensor/wallets")
-        })
+        wallets_dir(self.wallet_dir.clone())
     }
 
     /// Loads the hotkey; an encrypted one is opened with the password from the
@@ -190,9 +185,21 @@ impl WalletArgs {
     }
 }
 
+/// The wallets directory: `given`, else `~/.bittensor/wallets` (Bittensor's).
+pub(crate) fn wallets_dir(given: Option<PathBuf>) -> PathBuf {
+    given.unwrap_or_else(|| {
+        std::env::var_os("HOME")
+            .map(PathBuf::from)
+            .unwrap_or_default()
+            .join(".bittensor/wallets")
+    })
+}
+
 /// The password of the key file at `path`: from the environment, else asked on
 /// the terminal (never echoed, never logged).
-fn prompt_password(path: &std::path::Path) -> Result<zeroize::Zeroizing<String>, WalletError> {
+pub(crate) fn prompt_password(
+    path: &std::path::Path,
+) -> Result<zeroize::Zeroizing<String>, WalletError> {
     if let Some(password) = EnvPassword::lookup(path)? {
         return Ok(password);
     }

@@ -1,22 +1,25 @@
-//! `gauntlet pool …`: funding pools on the local chain — create, deposit,
-//! join, list, status, and settle the periods that have ended by the
-//! validator's leaderboard snapshots.
+//! `gauntlet pool …`: funding pools — create, deposit, join, list, status,
+//! and settle the periods that have ended by the validator's leaderboard
+//! snapshots. On the local chain a pool is an account of its own and payouts
+//! are real transfers; on subtensor a pool is the funder's account and its
+//! payouts are batches the funder signs ([`SubtensorTreasury`]).
 
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
-use gauntlet_chain::LocalChain;
+use gauntlet_chain::{ChainError, LocalChain, Wallet};
 use gauntlet_constants::CompetitionId;
 use gauntlet_pools::{
-    settle, Entry, NewPool, Pool, PoolStore, PoolView, Rule, Standing, Standings, Tao,
+    settle, Entry, NewPool, Pool, PoolError, PoolStore, PoolView, Rule, Standing, Standings,
+    SubtensorTreasury, Tao, Treasury,
 };
 use gauntlet_validator::State;
 
-use super::backends::{home, ChainArgs};
+use super::backends::{home, ChainArgs, ChainKind};
 use super::competitions::registry;
 use super::{print_json, printable};
 
-/// Where the pools file is.
+/// Where the pools file is, and the chain that holds the pools' money.
 #[derive(clap::Args, Debug, Clone)]
 pub struct PoolsArgs {
     /// The pools file (default `$GAUNTLET_HOME/pools.sqlite`).
@@ -24,18 +27,76 @@ pub struct PoolsArgs {
     pools: Option<PathBuf>,
     #[command(flatten)]
     chain: ChainArgs,
+    /// Subtensor: sign payouts with the coldkey of this wallet (the pool's
+    /// account); without it, payouts are printed for the funder to sign.
+    #[arg(long)]
+    coldkey_wallet: Option<String>,
+    /// The wallets directory (default `~/.bittensor/wallets`).
+    #[arg(long)]
+    wallet_dir: Option<PathBuf>,
+    /// Subtensor: TAO the pool's account keeps for fees and its existential
+    /// deposit (never paid out).
+    #[arg(long, default_value = "0.01")]
+    reserve: String,
+}
+
+/// The chain side of the pools.
+enum Funds {
+    Local(LocalChain),
+    Subtensor(Box<SubtensorTreasury>),
+}
+
+impl Funds {
+    fn treasury(&self) -> &dyn Treasury {
+        match self {
+            Funds::Local(c) => c,
+            Funds::Subtensor(t) => t.as_ref(),
+        }
+    }
 }
 
 impl PoolsArgs {
-    fn open(&self) -> Result<(PoolStore, LocalChain)> {
-        let chain = self.chain.local()?;
-        let path = self
-            .pools
+    fn path(&self) -> PathBuf {
+        self.pools
             .clone()
-            .unwrap_or_else(|| home().join("pools.sqlite"));
-        let store =
-            PoolStore::open(&path).with_context(|| format!("opening {}", path.display()))?;
-        Ok((store, chain))
+            .unwrap_or_else(|| home().join("pools.sqlite"))
+    }
+
+    fn open(&self) -> Result<(PoolStore, Funds)> {
+        let path = self.path();
+        let open = || PoolStore::open(&path).with_context(|| format!("opening {}", path.display()));
+        let store = open()?;
+        let funds = match self.chain.chain {
+            ChainKind::Local => Funds::Local(self.chain.local()?),
+            ChainKind::Subtensor => {
+                let coldkey = match &self.coldkey_wallet {
+                    Some(wallet) => {
+                        let dir = super::backends::wallets_dir(self.wallet_dir.clone());
+                        Some(
+                            Wallet::load_coldkey(&dir, wallet, &super::backends::prompt_password)
+                                .with_context(|| {
+                                    format!("loading the coldkey of wallet {wallet}")
+                                })?,
+                        )
+                    }
+                    None => None,
+                };
+                let reserve = Tao::parse(&self.reserve).context("--reserve")?.rao();
+                Funds::Subtensor(Box::new(
+                    SubtensorTreasury::connect(
+                        &self.chain.endpoint,
+                        Default::default(),
+                        open()?,
+                        coldkey,
+                        reserve,
+                    )
+                    .with_context(|| {
+                        format!("connecting to subtensor at {}", self.chain.endpoint)
+                    })?,
+                ))
+            }
+        };
+        Ok((store, funds))
     }
 }
 
@@ -138,15 +199,16 @@ pub enum Command {
         /// `$GAUNTLET_HOME/validator.sqlite`).
         #[arg(long)]
         state: Option<PathBuf>,
-        /// Print the payouts made as JSON.
+        /// Print the payouts made as JSON (on subtensor, an object with the
+        /// payouts made, `paid`, and the batches left to sign, `to_sign`).
         #[arg(long)]
         json: bool,
     },
 }
 
 /// A pool with its balance and history, for `create`, `list` and `status`.
-fn view(store: &PoolStore, chain: &LocalChain, pool: Pool) -> Result<PoolView> {
-    Ok(PoolView::read(store, chain, pool)?)
+fn view(store: &PoolStore, funds: &Funds, pool: Pool) -> Result<PoolView> {
+    Ok(PoolView::read(store, funds.treasury(), pool)?)
 }
 
 /// Runs the subcommand.
@@ -170,22 +232,24 @@ pub fn run(cmd: Command) -> Result<()> {
             let rule = Rule::parse(&rule)
                 .with_context(|| format!("unknown rule {rule:?} (arithmetic-decrease)"))?;
             anyhow::ensure!(period > 0, "--period must be at least 1 block");
-            let funds = Tao::parse(&funds)?;
-            let (mut store, chain) = at.open()?;
+            let amount = Tao::parse(&funds)?;
+            let (mut store, funds) = at.open()?;
             let new = NewPool {
                 competition: c.id.0,
                 funder,
-                funds,
+                funds: amount,
                 period_blocks: period,
                 rule,
                 entry: match entry {
                     EntryArg::Open => Entry::Open,
                     EntryArg::Join => Entry::Join,
                 },
-                start_block: chain.block()?.0,
+                start_block: funds.treasury().block()?,
             };
-            let id = store.create(&chain, &new).context("creating the pool")?;
-            let v = view(&store, &chain, store.pool(id)?)?;
+            let id = store
+                .create(funds.treasury(), &new)
+                .context("creating the pool")?;
+            let v = view(&store, &funds, store.pool(id)?)?;
             if json {
                 return print_json(&v);
             }
@@ -206,7 +270,7 @@ pub fn run(cmd: Command) -> Result<()> {
         } => {
             let funds = Tao::parse(&funds)?;
             let (mut store, chain) = at.open()?;
-            store.deposit(&chain, pool, &funder, funds)?;
+            store.deposit(chain.treasury(), pool, &funder, funds)?;
             println!("{funds} TAO deposited into pool {pool}");
             Ok(())
         }
@@ -217,12 +281,12 @@ pub fn run(cmd: Command) -> Result<()> {
             Ok(())
         }
         Command::List { at, json } => {
-            let (store, chain) = at.open()?;
-            store.reconcile(&chain)?;
+            let (store, funds) = at.open()?;
+            store.reconcile(funds.treasury())?;
             let views = store
                 .pools()?
                 .into_iter()
-                .map(|p| view(&store, &chain, p))
+                .map(|p| view(&store, &funds, p))
                 .collect::<Result<Vec<_>>>()?;
             if json {
                 return print_json(&views);
@@ -244,9 +308,9 @@ pub fn run(cmd: Command) -> Result<()> {
             Ok(())
         }
         Command::Status { at, pool, json } => {
-            let (store, chain) = at.open()?;
-            store.reconcile(&chain)?;
-            let v = view(&store, &chain, store.pool(pool)?)?;
+            let (store, funds) = at.open()?;
+            store.reconcile(funds.treasury())?;
+            let v = view(&store, &funds, store.pool(pool)?)?;
             if json {
                 return print_json(&serde_json::json!({"pool": &v, "payouts": &v.payouts}));
             }
@@ -276,12 +340,12 @@ pub fn run(cmd: Command) -> Result<()> {
             state,
             json,
         } => {
-            let (mut store, chain) = at.open()?;
+            let (mut store, funds) = at.open()?;
             let path = state.unwrap_or_else(|| home().join("validator.sqlite"));
             anyhow::ensure!(path.is_file(), "no validator state at {}", path.display());
             let state =
                 State::open(&path).with_context(|| format!("opening {}", path.display()))?;
-            let now = chain.block()?.0;
+            let now = funds.treasury().block()?;
             let ids: Vec<i64> = match pool {
                 Some(id) => vec![store.pool(id)?.id],
                 None => store.pools()?.iter().map(|p| p.id).collect(),
@@ -289,7 +353,7 @@ pub fn run(cmd: Command) -> Result<()> {
             let mut made = Vec::new();
             for id in ids {
                 let competition = CompetitionId(store.pool(id)?.competition);
-                let paid = settle(&mut store, &chain, id, now, |end| {
+                let paid = settle(&mut store, funds.treasury(), id, now, |end| {
                     let snapshot = state
                         .leaderboards(competition)
                         .map_err(|e| gauntlet_pools::PoolError::Leaderboard(e.to_string()))?
@@ -307,12 +371,47 @@ pub fn run(cmd: Command) -> Result<()> {
                             })
                             .collect(),
                     }))
-                })
-                .with_context(|| format!("settling pool {id}"))?;
-                made.extend(paid);
+                });
+                match paid {
+                    Ok(paid) => made.extend(paid),
+                    // Subtensor without the pool's key: print what to sign.
+                    Err(PoolError::Chain(ChainError::AwaitingSignature { .. })) => break,
+                    Err(e) => return Err(e).with_context(|| format!("settling pool {id}")),
+                }
             }
+            let unsigned = match &funds {
+                Funds::Subtensor(t) => Some(t.unsigned()),
+                Funds::Local(_) => None,
+            };
             if json {
-                return print_json(&made);
+                // On subtensor, the batches left to sign come beside the payouts.
+                return match unsigned {
+                    Some(to_sign) => {
+                        print_json(&serde_json::json!({"paid": &made, "to_sign": to_sign}))
+                    }
+                    None => print_json(&made),
+                };
+            }
+            let unsigned = unsigned.unwrap_or_default();
+            if !unsigned.is_empty() {
+                for u in &unsigned {
+                    println!(
+                        "{}: sign Utility.batch_all from {} with nonce {} and send it:",
+                        u.batch.key,
+                        printable(&u.batch.account),
+                        u.batch.nonce
+                    );
+                    for (dest, rao) in &u.batch.transfers {
+                        println!("  {} TAO to {}", Tao::from_rao(*rao), printable(dest));
+                    }
+                    println!("  call data {}", u.call_data);
+                }
+                println!(
+                    "then run `gauntlet pool settle` again: it records the payout once the \
+                     account's nonce has passed {}",
+                    unsigned.iter().map(|u| u.batch.nonce).max().unwrap_or(0)
+                );
+                return Ok(());
             }
             if made.is_empty() {
                 println!("nothing to settle at block {now}");

@@ -61,6 +61,7 @@ mod reads;
 pub mod schedule;
 mod storage;
 pub mod timelock;
+pub mod transfers;
 mod transport;
 mod writes;
 

@@ -12,9 +12,10 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use gauntlet_chain::{ChainError, CommitStatus, Hotkey, WeightsCommit, WeightsSubmission};
 use gauntlet_constants::{Block, NetUid, Uid};
 use subxt::client::OnlineClientAtBlock;
+use subxt::config::TransactionExtensions;
 use subxt::error::{DispatchError, ExtrinsicError, TransactionEventsError, TransactionStatusError};
 use subxt::tx::TransactionStatus;
-use subxt::SubstrateConfig;
+use subxt::{Config, SubstrateConfig};
 
 use crate::calls::{self, Call};
 use crate::client::{node, Connection};
@@ -23,6 +24,11 @@ use crate::reads::{self, uid_of};
 use crate::{commit, storage, SubtensorChain, SubtensorError};
 
 type At = OnlineClientAtBlock<SubstrateConfig>;
+/// The parameters a transaction is signed with (nonce, mortality, tip).
+pub(crate) type TxParams =
+    <<SubstrateConfig as Config>::TransactionExtensions as TransactionExtensions<
+        SubstrateConfig,
+    >>::Params;
 
 /// What an attempt of `set_weights` sent: the block it signed at and, on a
 /// commit–reveal subnet, the commit.
@@ -121,10 +127,21 @@ impl SubtensorChain {
         sender: &Sender<'_>,
         call: &Call,
     ) -> Result<(), SubtensorError> {
+        self.submit_with(at, sender, call, Default::default()).await
+    }
+
+    /// [`Self::submit`] with the given transaction parameters (a fixed nonce).
+    pub(crate) async fn submit_with(
+        &self,
+        at: &At,
+        sender: &Sender<'_>,
+        call: &Call,
+        params: TxParams,
+    ) -> Result<(), SubtensorError> {
         let name = format!("{}.{}", call.pallet_name(), call.call_name());
         let signed = at
             .tx()
-            .create_signed(call, sender.hotkey.keypair(), Default::default())
+            .create_signed(call, sender.hotkey.keypair(), params)
             .await
             .map_err(|e| node("sign", format!("{name}: {e}")))?;
         if !self.options().wait_for_inclusion {
