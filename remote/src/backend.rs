@@ -141,11 +141,11 @@ impl Remote {
         );
         let asked = self.endpoint.model.clone();
         let url = self.http.url("/completions");
-        let chars = prompt.chars().count();
+        let dialect = self.options.dialect;
         let probe = self
             .runtime
             .block_on(self.http.call("/completions", Some(&body), |v| {
-                let e = openai::parse_echo(v, &asked, &url, chars)?;
+                let e = openai::parse_echo(v, &asked, &url, prompt, dialect)?;
                 if e.logprobs.len() < 2 {
                     return Err(RemoteError::MissingLogprobs {
                         url: url.clone(),
@@ -177,6 +177,19 @@ impl Remote {
         render(messages).map_err(|e| RemoteError::Unsupported(format!("chat template: {e}")))
     }
 
+    /// Refuses log-probs that the server paired with the wrong position
+    /// (llama-cpp-python on a prompt without its BOS token).
+    fn check_aligned(&self, echoed: &[Echoed]) -> Result<(), RemoteError> {
+        if echoed.iter().any(|e| e.misaligned) {
+            return Err(RemoteError::Unsupported(format!(
+                "{} (llama-cpp-python) scores the echoed tokens of a prompt that does not begin \
+                 with the model's BOS token one position off; raw-text log-probs from it are wrong",
+                self.endpoint.spec()
+            )));
+        }
+        Ok(())
+    }
+
     /// Echoes every prompt; `prompts[i] = (text, context characters)`.
     fn echo(
         &mut self,
@@ -196,7 +209,6 @@ impl Remote {
             .iter()
             .map(|p| openai::echo_body(model, p, seed, dialect))
             .collect();
-        let chars: Vec<usize> = prompts.iter().map(|p| p.chars().count()).collect();
         let http = &self.http;
         run(
             &self.runtime,
@@ -204,10 +216,10 @@ impl Remote {
             &mut self.ledger,
             prompts.len(),
             |i| {
-                let (body, n, url) = (&bodies[i], chars[i], &url);
+                let (body, prompt, url) = (&bodies[i], prompts[i].as_str(), &url);
                 async move {
                     http.call("/completions", Some(body), |v| {
-                        openai::parse_echo(v, model, url, n)
+                        openai::parse_echo(v, model, url, prompt, dialect)
                     })
                     .await
                 }
@@ -409,6 +421,7 @@ impl Score for Remote {
             prompts.push(prefix + head(&input.text, input.max_tokens * CHARS_PER_TOKEN));
         }
         let echoed = self.echo(&prompts, progress).map_err(model_error)?;
+        self.check_aligned(&echoed).map_err(model_error)?;
         Ok(echoed
             .into_iter()
             .zip(inputs)
@@ -450,6 +463,7 @@ impl Score for Remote {
                 }
             })
             .map_err(model_error)?;
+        self.check_aligned(&echoed).map_err(model_error)?;
         Ok(echoed
             .chunks(per)
             .zip(context_chars)

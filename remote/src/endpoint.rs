@@ -68,7 +68,7 @@ pub enum Dialect {
     /// vLLM: `repetition_penalty`, `ignore_eos`.
     Vllm,
     /// llama-cpp-python's server: `repeat_penalty` (sent always: its default
-    /// is not 1).
+    /// is not 1); echoed offsets that skip special tokens.
     LlamaCpp,
     /// OpenAI itself: no extension (a repetition penalty cannot be asked for).
     OpenAi,

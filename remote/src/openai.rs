@@ -191,15 +191,21 @@ pub(crate) struct Echoed {
     pub offsets: Vec<usize>,
     /// Log-probability of each prompt token given the ones before it.
     pub logprobs: Vec<Option<f32>>,
+    /// llama-cpp-python pairs each echoed token with the distribution after
+    /// it unless the prompt began with the model's BOS token (which it does
+    /// not echo): then these log-probs are one position off and unusable.
+    pub misaligned: bool,
 }
 
-/// Checks an echoed completion of a prompt of `prompt_chars` characters.
+/// Checks an echoed completion of `prompt`.
 pub(crate) fn parse_echo(
     v: &Value,
     asked: &str,
     url: &str,
-    prompt_chars: usize,
+    prompt: &str,
+    dialect: Dialect,
 ) -> Result<Echoed, RemoteError> {
+    let prompt_chars = prompt.chars().count();
     check_model(v, asked)?;
     let choice = choices(v, url)?
         .first()
@@ -230,8 +236,13 @@ pub(crate) fn parse_echo(
     let mut out = Echoed {
         offsets: Vec::new(),
         logprobs: Vec::new(),
+        misaligned: false,
     };
-    for (i, (o, l)) in offsets.iter().zip(values).take(tokens.len()).enumerate() {
+    // The generated tokens follow the prompt's (servers that cannot echo
+    // without generating add one).
+    let generated = completion_tokens(v).min(tokens.len());
+    let echoed = tokens.len() - generated;
+    for (i, (o, l)) in offsets.iter().zip(values).take(echoed).enumerate() {
         let offset = o
             .as_u64()
             .ok_or_else(|| malformed(url, "a text offset is not a number"))?
@@ -258,9 +269,54 @@ pub(crate) fn parse_echo(
         out.offsets.push(offset);
         out.logprobs.push(logprob);
     }
+    // llama-cpp-python measures offsets in its detokenized text, where
+    // special tokens (`<|im_start|>`…) are empty and some are not echoed at
+    // all: the prompt's tail (the text scored, which holds no special token)
+    // sits `shift` characters early. Its end in those offsets is the first
+    // generated token's offset or, when the model stopped at once (no token
+    // listed), the last prompt token's offset plus its length; rebasing on it
+    // puts every token of the tail at its place in the prompt, and the
+    // context's tokens stay before the tail, whose start is all the evals use.
+    let mut shift = 0;
+    if dialect == Dialect::LlamaCpp {
+        let generated_at = offsets
+            .get(echoed)
+            .filter(|_| generated > 0)
+            .and_then(Value::as_u64)
+            .map(|e| e as usize);
+        let last = out.offsets.len().checked_sub(1);
+        let end = generated_at.or_else(|| {
+            let i = last?;
+            Some(out.offsets[i] + tokens[i].as_str().map_or(0, |t| t.chars().count()))
+        });
+        if let Some(end) = end {
+            if last.is_some_and(|i| out.offsets[i] > end) {
+                return Err(malformed(
+                    url,
+                    "a prompt token's offset is past the prompt's end",
+                ));
+            }
+            shift = prompt_chars.saturating_sub(end);
+        }
+    }
+    for o in &mut out.offsets {
+        *o += shift;
+    }
+    // A BOS token leading the prompt's text is counted by the server and not
+    // echoed. Without one, the prompt's text begins with the first token
+    // echoed and nothing is missing from the list (the generated token does
+    // not fit in it then). A tokenizer that adds the BOS itself looks the
+    // same when a token was generated: refused too, the safe side.
+    if dialect == Dialect::LlamaCpp {
+        let first = tokens.first().and_then(Value::as_str).unwrap_or("");
+        out.misaligned = !first.is_empty()
+            && prompt.starts_with(first)
+            && prompt_tokens(v).is_some_and(|p| tokens.len() >= p);
+    }
     let n = out.offsets.len();
-    // The server's own count may include a BOS that the echo omits.
-    if n == 0 || prompt_tokens(v).is_some_and(|p| n + 1 < p) {
+    // The server's own count may include a BOS that the echo omits (and, for
+    // llama-cpp-python, the special tokens it omits).
+    if n == 0 || (dialect != Dialect::LlamaCpp && prompt_tokens(v).is_some_and(|p| n + 1 < p)) {
         return Err(RemoteError::MissingLogprobs {
             url: url.to_string(),
             logprobs: n,
@@ -275,6 +331,13 @@ fn prompt_tokens(v: &Value) -> Option<usize> {
     v.pointer("/usage/prompt_tokens")
         .and_then(Value::as_u64)
         .map(|n| n as usize)
+}
+
+/// `usage.completion_tokens` (0 when absent).
+fn completion_tokens(v: &Value) -> usize {
+    v.pointer("/usage/completion_tokens")
+        .and_then(Value::as_u64)
+        .map_or(0, |n| n as usize)
 }
 
 /// `(prompt_tokens, completion_tokens)` of an answer's `usage` (zeros when absent).
@@ -299,9 +362,73 @@ mod tests {
         let v = json!({"model": "m", "choices": [{"text": "ab!", "logprobs": {
             "tokens": ["a", "b", "!"], "token_logprobs": [null, -1.5, -0.5],
             "text_offset": [0, 1, 2]}}], "usage": {"prompt_tokens": 2}});
-        let e = parse_echo(&v, "m", URL, 2).unwrap();
+        let e = parse_echo(&v, "m", URL, "ab", Dialect::OpenAi).unwrap();
         assert_eq!(e.offsets, [0, 1]);
         assert_eq!(e.logprobs, [None, Some(-1.5)]);
+    }
+
+    #[test]
+    fn echo_with_one_generated_token_drops_it() {
+        // OpenAI's shape: the generated token sits at the prompt's end.
+        let v = json!({"model": "m", "choices": [{"text": "ab!", "logprobs": {
+            "tokens": ["a", "b", "!"], "token_logprobs": [null, -1.5, -0.5],
+            "text_offset": [0, 1, 2]}}],
+            "usage": {"prompt_tokens": 2, "completion_tokens": 1}});
+        let e = parse_echo(&v, "m", URL, "ab", Dialect::OpenAi).unwrap();
+        assert_eq!(e.offsets, [0, 1]);
+        assert_eq!(e.logprobs, [None, Some(-1.5)]);
+    }
+
+    #[test]
+    fn llama_cpp_offsets_without_special_tokens_are_rebased_on_the_end() {
+        // What llama-cpp-python 0.3 answers for
+        // "<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\nab": the
+        // first and third special tokens are not echoed, the second is
+        // empty, and offsets count the text without them; "." is generated.
+        let prompt = "<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\nab";
+        let v = json!({"model": "m", "choices": [{"text": "x", "logprobs": {
+            "tokens": ["user", "\n", "Hi", "", "\n", "assistant", "\n", "a", "b", "."],
+            "token_logprobs": [null, -1.0, -2.0, -3.0, -0.5, -0.1, -0.2, -4.0, -5.0, -0.3],
+            "text_offset": [0, 4, 5, 7, 7, 8, 17, 18, 19, 20]}}],
+            "usage": {"prompt_tokens": 12, "completion_tokens": 1}});
+        let chars = prompt.chars().count();
+        let e = parse_echo(&v, "m", URL, prompt, Dialect::LlamaCpp).unwrap();
+        assert_eq!(e.logprobs.len(), 9, "the generated token is dropped");
+        let context = chars - 2;
+        let scored: Vec<f32> = e
+            .offsets
+            .iter()
+            .zip(&e.logprobs)
+            .filter(|(&o, _)| o >= context)
+            .filter_map(|(_, &l)| l)
+            .collect();
+        assert_eq!(scored, [-4.0, -5.0], "exactly the tail's tokens");
+        assert_eq!(e.offsets[7], context);
+        // The model stopped at once: nothing generated, nothing listed.
+        let stopped = json!({"model": "m", "choices": [{"text": "", "logprobs": {
+            "tokens": ["user", "\n", "Hi", "", "\n", "assistant", "\n", "a", "b"],
+            "token_logprobs": [null, -1.0, -2.0, -3.0, -0.5, -0.1, -0.2, -4.0, -5.0],
+            "text_offset": [0, 4, 5, 7, 7, 8, 17, 18, 19]}}],
+            "usage": {"prompt_tokens": 12, "completion_tokens": 0}});
+        let s = parse_echo(&stopped, "m", URL, prompt, Dialect::LlamaCpp).unwrap();
+        assert_eq!(s.offsets, e.offsets);
+        assert_eq!(s.logprobs, e.logprobs);
+        assert!(!e.misaligned && !s.misaligned, "the prompt began with BOS");
+        // Raw text: no BOS; the server lists every prompt token and not the
+        // generated one (llama-cpp-python 0.3's answer for "ab").
+        let raw = json!({"model": "m", "choices": [{"text": "c", "logprobs": {
+            "tokens": ["a", "b"], "token_logprobs": [null, -5.0], "text_offset": [0, 1]}}],
+            "usage": {"prompt_tokens": 2, "completion_tokens": 1}});
+        assert!(
+            parse_echo(&raw, "m", URL, "ab", Dialect::LlamaCpp)
+                .unwrap()
+                .misaligned
+        );
+        assert!(
+            !parse_echo(&raw, "m", URL, "ab", Dialect::OpenAi)
+                .unwrap()
+                .misaligned
+        );
     }
 
     #[test]
@@ -310,7 +437,7 @@ mod tests {
             "tokens": ["a", "b", "c"], "token_logprobs": [null, -1.0],
             "text_offset": [0, 1, 2]}}]});
         assert!(matches!(
-            parse_echo(&v, "m", URL, 3),
+            parse_echo(&v, "m", URL, "abc", Dialect::OpenAi),
             Err(RemoteError::MissingLogprobs {
                 logprobs: 2,
                 tokens: 3,
@@ -320,9 +447,9 @@ mod tests {
         let short = json!({"choices": [{"text": "abc", "logprobs": {
             "tokens": ["a"], "token_logprobs": [null], "text_offset": [0]}}],
             "usage": {"prompt_tokens": 3}});
-        assert!(parse_echo(&short, "m", URL, 3).is_err());
+        assert!(parse_echo(&short, "m", URL, "abc", Dialect::OpenAi).is_err());
         let none = json!({"choices": [{"text": "abc", "logprobs": null}]});
-        assert!(parse_echo(&none, "m", URL, 3).is_err());
+        assert!(parse_echo(&none, "m", URL, "abc", Dialect::OpenAi).is_err());
     }
 
     #[test]

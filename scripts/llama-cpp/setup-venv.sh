@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Create (or reuse) <repo>/.venv-llama (git-ignored) with llama-cpp-python's OpenAI-compatible
-# server (requirements.txt; pip builds llama.cpp from source with CMake: about ELAPSED on 2
+# server (requirements.txt; pip builds llama.cpp from source with CMake: about 10 minutes on 2
 # cores, see docs/REMOTE.md). Idempotent. Prints the venv's python on its last line; the
 # tests find it there or at $GAUNTLET_LLAMA_PYTHON.
 set -euo pipefail

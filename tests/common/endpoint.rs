@@ -183,6 +183,16 @@ pub fn remote(base: &str, model: &str, template_dir: &Path, options: RemoteOptio
 
 /// Runs one prepared task on a backend.
 pub fn run(task: &PreparedTask, backend: &mut dyn Backend, max_tokens: usize) -> EvalScore {
+    try_run(task, backend, max_tokens)
+        .unwrap_or_else(|e| panic!("{} ({}): {e}", task.name, task.task.method))
+}
+
+/// Runs one prepared task on a backend; the eval's error as text.
+pub fn try_run(
+    task: &PreparedTask,
+    backend: &mut dyn Backend,
+    max_tokens: usize,
+) -> Result<EvalScore, String> {
     let samples: &Samples = task.input.as_ref().unwrap_or_else(|e| {
         panic!("{}: not prepared: {e:?}", task.name);
     });
@@ -194,7 +204,7 @@ pub fn run(task: &PreparedTask, backend: &mut dyn Backend, max_tokens: usize) ->
         .method
         .eval(&opts)
         .run(backend, samples, &mut |_| {})
-        .unwrap_or_else(|e| panic!("{} ({}): {e}", task.name, task.task.method))
+        .map_err(|e| e.to_string())
 }
 
 /// How two backends' results of one task compare.
