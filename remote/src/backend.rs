@@ -426,15 +426,7 @@ impl Score for Remote {
             .into_iter()
             .zip(inputs)
             .zip(context_chars)
-            .map(|((e, input), context)| {
-                e.offsets
-                    .iter()
-                    .zip(&e.logprobs)
-                    .take(input.max_tokens)
-                    .filter(|(&o, _)| o >= context)
-                    .filter_map(|(_, &l)| l)
-                    .collect()
-            })
+            .map(|((e, input), context)| e.scored_from(context, input.max_tokens))
             .collect())
     }
 
@@ -471,13 +463,7 @@ impl Score for Remote {
                 per_choice
                     .iter()
                     .map(|e| {
-                        let lps: Vec<f32> = e
-                            .offsets
-                            .iter()
-                            .zip(&e.logprobs)
-                            .filter(|(&o, _)| o >= context)
-                            .filter_map(|(_, &l)| l)
-                            .collect();
+                        let lps = e.scored_from(context, usize::MAX);
                         if lps.is_empty() {
                             f32::NEG_INFINITY
                         } else {

@@ -197,6 +197,20 @@ pub(crate) struct Echoed {
     pub misaligned: bool,
 }
 
+impl Echoed {
+    /// The log-probs of the tokens (among the first `max_tokens`) that start
+    /// at or after character `from`: the scored tail of a prompt.
+    pub fn scored_from(&self, from: usize, max_tokens: usize) -> Vec<f32> {
+        self.offsets
+            .iter()
+            .zip(&self.logprobs)
+            .take(max_tokens)
+            .filter(|(&o, _)| o >= from)
+            .filter_map(|(_, &l)| l)
+            .collect()
+    }
+}
+
 /// Checks an echoed completion of `prompt`.
 pub(crate) fn parse_echo(
     v: &Value,
@@ -395,14 +409,11 @@ mod tests {
         let e = parse_echo(&v, "m", URL, prompt, Dialect::LlamaCpp).unwrap();
         assert_eq!(e.logprobs.len(), 9, "the generated token is dropped");
         let context = chars - 2;
-        let scored: Vec<f32> = e
-            .offsets
-            .iter()
-            .zip(&e.logprobs)
-            .filter(|(&o, _)| o >= context)
-            .filter_map(|(_, &l)| l)
-            .collect();
-        assert_eq!(scored, [-4.0, -5.0], "exactly the tail's tokens");
+        assert_eq!(
+            e.scored_from(context, usize::MAX),
+            [-4.0, -5.0],
+            "exactly the tail's tokens"
+        );
         assert_eq!(e.offsets[7], context);
         // The model stopped at once: nothing generated, nothing listed.
         let stopped = json!({"model": "m", "choices": [{"text": "", "logprobs": {
