@@ -6,6 +6,8 @@ use std::path::Path;
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 
+use gauntlet_chain::ChainError;
+
 use crate::plan::{Payment, Rule};
 use crate::settle::Treasury;
 use crate::{PoolError, Tao};
@@ -241,8 +243,31 @@ impl PoolStore {
             ],
         )?;
         let id = self.conn.last_insert_rowid();
-        self.deposit(treasury, id, &new.funder, new.funds)?;
-        Ok(id)
+        let forget = |store: &mut Self| store.conn.execute("DELETE FROM pools WHERE id = ?1", [id]);
+        // One account per pool: on subtensor the account is the funder's,
+        // whose whole balance is the pool's.
+        let account = treasury.account_of(&self.pool(id)?);
+        let shared = self
+            .pools()?
+            .into_iter()
+            .find(|p| p.id != id && treasury.account_of(p) == account);
+        if let Some(other) = shared {
+            forget(self)?;
+            return Err(PoolError::Invalid(format!(
+                "account {account} already holds pool {}: a pool needs an account of its own",
+                other.id
+            )));
+        }
+        // A first deposit refused for too little balance (nothing moved)
+        // leaves no pool; any other failure keeps it, to be finished later.
+        match self.deposit(treasury, id, &new.funder, new.funds) {
+            Err(e @ PoolError::Chain(ChainError::InsufficientBalance { .. })) => {
+                forget(self)?;
+                Err(e)
+            }
+            Err(e) => Err(e),
+            Ok(()) => Ok(id),
+        }
     }
 
     /// Moves `funds` from `funder` into pool `id`.

@@ -181,6 +181,10 @@ fn bad_pools_and_deposits_are_refused_and_move_nothing() {
         Err(PoolError::Chain(_))
     ));
     assert_eq!(chain.balance(FUNDER).unwrap(), 5_000 * RAO_PER_TAO);
+    assert!(
+        store.pools().unwrap().is_empty(),
+        "a refused pool is not kept"
+    );
     assert!(matches!(
         store.deposit(&chain, 42, FUNDER, tao("1")),
         Err(PoolError::UnknownPool(42))
