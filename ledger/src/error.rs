@@ -45,6 +45,14 @@ pub enum LedgerError {
         /// What the parser said.
         reason: String,
     },
+    /// A ledger directory's file could not be read or written.
+    #[error("{path}: {reason}")]
+    Io {
+        /// The file.
+        path: String,
+        /// What the system said.
+        reason: String,
+    },
     /// A value could not be encoded as JSON (never for records built by this crate).
     #[error("cannot encode: {0}")]
     Encode(String),
@@ -152,7 +160,7 @@ impl LedgerError {
     /// The record the error is about, when it is about one.
     pub fn locus(&self) -> Option<&Locus> {
         match self {
-            LedgerError::Malformed { .. } | LedgerError::Encode(_) => None,
+            LedgerError::Malformed { .. } | LedgerError::Io { .. } | LedgerError::Encode(_) => None,
             LedgerError::BadSignature { at, .. }
             | LedgerError::HashField { at, .. }
             | LedgerError::WrongValidator { at, .. }

@@ -23,6 +23,7 @@
 pub mod canonical;
 pub mod commitment;
 mod digest;
+mod dir;
 mod error;
 mod item;
 pub mod merkle;
@@ -32,6 +33,7 @@ pub mod testing;
 mod verify;
 
 pub use digest::{Digest, DigestParseError};
+pub use dir::{LedgerDir, PublishedRounds, RoundCompetition, RoundManifest, LEDGER_FILE};
 pub use error::{LedgerError, Locus};
 pub use item::{Item, ItemSet};
 pub use record::{

@@ -303,3 +303,98 @@ proptest::proptest! {
         proptest::prop_assert!(check(&text, &items).is_err());
     }
 }
+
+#[path = "../../chain/tests/support/bt_python.rs"]
+mod bt_python;
+
+/// A ledger directory with awkward floats and non-ASCII items, for the Python reference.
+fn publish(dir: &gauntlet_ledger::LedgerDir) -> ItemSet {
+    let mut items = items();
+    items.items.push(Item {
+        task: "ifeval".into(),
+        index: 2,
+        item: json!({"prompt": "Écris « bonjour »\n\t\u{1}", "kwargs": {"n": 3, "ratio": 0.1}}),
+    });
+    dir.write_round(7200, &[(1, "test".into(), items.clone())])
+        .expect("round");
+    let signer = validator();
+    let mut prev = Digest::ZERO;
+    for (uid, scores) in [
+        (
+            1u16,
+            vec![
+                1.1000001000000001,
+                1e-7,
+                1e16,
+                0.30000000000000004,
+                -0.0,
+                5e-324,
+            ],
+        ),
+        (2, vec![2.5, 1234567.0, 1e-5, 0.0001, 1e15, 123.456]),
+    ] {
+        let s = SignedRecord::sign(record_for(&items, uid, &scores, prev), &signer).expect("sign");
+        prev = s.hash();
+        dir.append(&s).expect("append");
+    }
+    items
+}
+
+#[test]
+fn the_python_reference_verifies_and_catches_a_changed_score() {
+    let Some(python) = bt_python::bt_python("bittensor_wallet") else {
+        return;
+    };
+    let script = bt_python::repo().join("scripts/reference/verify_ledger.py");
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dir = gauntlet_ledger::LedgerDir::new(tmp.path().join("ledger"));
+    let items = publish(&dir);
+    // Rust agrees the directory is sound.
+    let ledger = dir.read_ledger().expect("read");
+    let rounds = dir.read_rounds().expect("rounds");
+    let roots: BTreeMap<_, _> = [((7200, 1), items.root())].into();
+    ledger
+        .verify(&Expectations {
+            committed_roots: Some(&roots),
+            items: Some(&rounds.items),
+            ..Default::default()
+        })
+        .expect("honest");
+    let commitment = rounds.manifests[&7200].commitment.clone();
+    let hotkey = gauntlet_ledger::ss58(&validator().public_key());
+    let path = dir.path().to_str().expect("utf8 path");
+    let out = bt_python::run(
+        &python,
+        &[
+            script.to_str().expect("utf8"),
+            path,
+            "--validator",
+            &hotkey,
+            "--commitment",
+            &commitment,
+        ],
+        &[],
+    );
+    let summary: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(summary["records"], 2);
+    assert_eq!(summary["head"], ledger.records[1].1.hash().hex());
+
+    // One score changed, the line's hash fixed up: Python must refuse it.
+    let text = std::fs::read_to_string(dir.ledger_file()).expect("read");
+    let text = edit_line(&text, 1, |v| {
+        v["record"]["samples"][0]["score"] = json!(0.5);
+        let bytes = gauntlet_ledger::canonical::to_canonical(&v["record"]);
+        v["hash"] = json!(Digest::of(&bytes).hex());
+    });
+    std::fs::write(dir.ledger_file(), text).expect("write");
+    let out = std::process::Command::new(&python)
+        .args([script.to_str().expect("utf8"), path])
+        .output()
+        .expect("run python");
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("line 2") && stderr.contains("signature"),
+        "{stderr}"
+    );
+}
