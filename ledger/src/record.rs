@@ -53,6 +53,8 @@ pub struct ModelRef {
     pub repo: String,
     /// The pinned revision.
     pub commit: String,
+    /// The block the commitment was made at (its age decides the epsilon advantage).
+    pub commit_block: u64,
     /// The hash of the repository's content as downloaded (the miner's secure hash binds it
     /// to the hotkey), or `null` when it was never downloaded.
     pub repo_hash: Option<String>,

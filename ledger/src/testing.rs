@@ -64,6 +64,7 @@ pub fn record_for(items: &ItemSet, uid: u16, scores: &[f64], prev: Digest) -> Le
             commitment: format!("ns:m{uid}:{}:hash:1", "0".repeat(40)),
             repo: format!("ns/m{uid}"),
             commit: "0".repeat(40),
+            commit_block: 100 + u64::from(uid),
             repo_hash: None,
         },
         runtime: RuntimeRef {
