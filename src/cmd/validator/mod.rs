@@ -45,6 +45,10 @@ pub struct RunArgs {
     /// Extra competition definitions (directory of TOML files).
     #[arg(long)]
     defs: Option<PathBuf>,
+    /// Where the rounds' items and the signed ledger are published (default:
+    /// `ledger/` beside the state file); `gauntlet audit --ledger` reads it.
+    #[arg(long)]
+    ledger_dir: Option<PathBuf>,
     /// Device and precision.
     #[command(flatten)]
     runtime: RuntimeArgs,
@@ -78,6 +82,16 @@ pub struct RunArgs {
 
 fn state_path(p: &Option<PathBuf>) -> PathBuf {
     p.clone().unwrap_or_else(|| home().join("validator.sqlite"))
+}
+
+/// The ledger directory: the one given, else `ledger/` beside the state file.
+pub(crate) fn ledger_dir(given: &Option<PathBuf>, state: &std::path::Path) -> PathBuf {
+    given.clone().unwrap_or_else(|| {
+        state
+            .parent()
+            .map(|p| p.join("ledger"))
+            .unwrap_or_else(|| PathBuf::from("ledger"))
+    })
 }
 
 /// Runs the subcommand.
@@ -125,6 +139,7 @@ async fn run_loop(args: RunArgs) -> Result<()> {
         eval_timeout: args.sandbox.eval_timeout.map(Duration::from_secs),
         gpus: args.sandbox.gpus.clone(),
         download_timeout: args.sandbox.download_timeout.map(Duration::from_secs),
+        ledger_dir: Some(ledger_dir(&args.ledger_dir, &path)),
     };
     tracing::info!(hotkey = %hotkey.ss58(), state = %path.display(), isolation = ?config.isolation, "validator starting");
     let mut validator = Validator::new(
