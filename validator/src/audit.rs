@@ -105,3 +105,102 @@ pub fn replay(
     }
     out
 }
+
+#[cfg(all(test, feature = "testing"))]
+mod tests {
+    use gauntlet_chain::Neuron;
+    use gauntlet_constants::NetUid;
+    use gauntlet_ledger::{Digest, Item, ItemSet};
+
+    use super::*;
+    use crate::testing::{registry, COMPETITION, START};
+
+    fn metagraph(n: u16) -> Metagraph {
+        Metagraph {
+            netuid: NetUid(3),
+            block: Block(START),
+            neurons: (0..n)
+                .map(|uid| Neuron {
+                    uid: Uid(uid),
+                    hotkey: format!("miner-{uid}"),
+                    stake: 0,
+                    validator_permit: false,
+                    last_update: 0,
+                    incentive: 0.0,
+                    dividends: 0.0,
+                    emission: 0,
+                })
+                .collect(),
+        }
+    }
+
+    /// A record of TINY at round `sync` for `uid`, committed at `commit_block`.
+    fn record(sync: u64, uid: u16, score: f64, commit_block: u64) -> LedgerRecord {
+        let items = ItemSet {
+            items: vec![Item {
+                task: "t".into(),
+                index: 0,
+                item: serde_json::json!({"q": 1}),
+            }],
+        };
+        let mut r = gauntlet_ledger::testing::record_for(&items, uid, &[score], Digest::ZERO);
+        r.round.sync_block = sync;
+        r.round.block = sync + 10;
+        r.competition.id = COMPETITION.0;
+        r.model.commit_block = commit_block;
+        r.score = Some(score);
+        r
+    }
+
+    fn weights_after(records: &[LedgerRecord]) -> Vec<(u16, u16)> {
+        let refs: Vec<&LedgerRecord> = records.iter().collect();
+        let rounds = replay(&refs, &registry(), &metagraph(4));
+        rounds.last().map(|r| r.weights.clone()).unwrap_or_default()
+    }
+
+    #[test]
+    fn the_lowest_loss_takes_the_round() {
+        let s = START + 100;
+        let w = weights_after(&[record(s, 1, 2.0, START), record(s, 2, 1.0, START + 1)]);
+        assert_eq!(w, vec![(2, u16::MAX)]);
+    }
+
+    #[test]
+    fn the_epsilon_protects_the_older_model_within_its_margin() {
+        let s = START + 100;
+        // 0.1 % better but younger: within TINY's epsilon, the older one wins.
+        let close = weights_after(&[record(s, 1, 1.0, START), record(s, 2, 0.999, START + 50)]);
+        assert_eq!(close, vec![(1, u16::MAX)]);
+        // 10 % better beats it.
+        let clear = weights_after(&[record(s, 1, 1.0, START), record(s, 2, 0.9, START + 50)]);
+        assert_eq!(clear, vec![(2, u16::MAX)]);
+    }
+
+    #[test]
+    fn the_ema_carries_across_rounds() {
+        let (a, b) = (START + 100, START + 460);
+        let records = [
+            record(a, 1, 1.0, START),
+            record(a, 2, 2.0, START),
+            record(b, 1, 2.0, START),
+            record(b, 2, 1.0, START),
+        ];
+        let refs: Vec<&LedgerRecord> = records.iter().collect();
+        let rounds = replay(&refs, &registry(), &metagraph(4));
+        assert_eq!(rounds.len(), 2);
+        assert_eq!(rounds[0].weights, vec![(1, u16::MAX)]);
+        // Uid 2 wins the second round, but the moving average (0.9 against
+        // 0.1) still gives uid 1 everything: a memoryless replay would not.
+        let rate_of = |uid: u16| {
+            rounds[1]
+                .win_rates
+                .iter()
+                .find(|(_, u, _)| *u == uid)
+                .map(|(_, _, r)| *r)
+        };
+        assert_eq!(rate_of(2), Some(1.0));
+        assert_eq!(rate_of(1), Some(0.0));
+        assert_eq!(rounds[1].weights, vec![(1, u16::MAX)]);
+        assert_eq!(rounds[1].win_rates.len(), 2);
+    }
+}
