@@ -272,3 +272,58 @@ async fn a_round_is_audited_and_every_tampering_fails() {
     let (o, r) = audit(tmp.path(), &dir, &defs);
     assert_fails(&o, &r, "field weights");
 }
+
+/// `gauntlet demo` on SmolLM2 (real models, real datasets, two samples per
+/// task): its round's root is committed, its ledger signed, and `gauntlet
+/// audit` passes on it; one sample's score changed fails it. Gated on the
+/// model and the fetched datasets, as the other SmolLM2 tests are.
+#[test]
+fn the_demo_ledger_passes_its_audit() {
+    let Some(model) = std::env::var_os("GAUNTLET_SMOLLM2_DIR") else {
+        if std::env::var("CI").is_ok_and(|v| !v.is_empty()) {
+            panic!("CI is set and SmolLM2 (GAUNTLET_SMOLLM2_DIR) is missing");
+        }
+        eprintln!("skipped: GAUNTLET_SMOLLM2_DIR not set");
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("demo");
+    let o = Command::new(env!("CARGO_BIN_EXE_gauntlet"))
+        .args(["demo", "--json", "--samples", "2", "--dir"])
+        .arg(&dir)
+        .arg("--model")
+        .arg(&model)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let out: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let ledger = PathBuf::from(out["ledger"].as_str().expect("the demo names its ledger"));
+    // The demo's subnet is netuid 1.
+    let audit_of = |ledger: &Path| {
+        let o = Command::new(env!("CARGO_BIN_EXE_gauntlet"))
+            .arg("audit")
+            .arg("--ledger")
+            .arg(ledger)
+            .args(["--chain", "local", "--chain-db"])
+            .arg(dir.join("chain.sqlite"))
+            .args(["--netuid", "1", "--json"])
+            .output()
+            .unwrap();
+        let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        (o, report)
+    };
+    let (o, report) = audit_of(&ledger);
+    assert!(o.status.success(), "{report}");
+    assert!(report["records"].as_u64().unwrap() >= 3, "{report}");
+    assert_eq!(report["chain_weights"], report["replayed_weights"]);
+
+    let bad = tampered(&ledger, &tmp.path().join("bad"), |l| {
+        let i = l
+            .iter()
+            .position(|x| x.contains("\"verdict\":\"evaluated\""))
+            .unwrap();
+        l[i] = edit_record(&l[i], |r| r["samples"][0]["score"] = 0.25.into());
+    });
+    let (o, r) = audit_of(&bad);
+    assert_fails(&o, &r, "field signature");
+}
