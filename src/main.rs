@@ -66,6 +66,9 @@ enum Command {
     /// The web dashboard: competitions, leaderboards, plots, models,
     /// validators and pools, as HTML and JSON.
     Dashboard(cmd::dashboard::Args),
+    /// Check a validator's published ledger: signatures, hash chain, item
+    /// roots against its on-chain commitment, and its weights recomputed.
+    Audit(cmd::audit::Args),
 }
 
 fn main() -> std::process::ExitCode {
@@ -97,6 +100,7 @@ fn main() -> std::process::ExitCode {
         Command::Leaderboard(a) => cmd::leaderboard::run(a),
         Command::Pool(c) => cmd::pool::run(c),
         Command::Dashboard(a) => cmd::dashboard::run(a),
+        Command::Audit(a) => cmd::audit::run(a),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

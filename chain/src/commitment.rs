@@ -24,6 +24,17 @@ pub const COMMIT_HEX_CHARS: usize = 40;
 /// Bytes of a secure hash once base64-decoded (a SHA-256 digest).
 pub const SECURE_HASH_BYTES: usize = 32;
 
+/// The prefix of a validator's items commitment (`gauntlet-items:1:<sync
+/// block>:<root>`, see `gauntlet-ledger`): a validator publishes its round's
+/// Merkle root under its hotkey, and readers of miners' commitments skip it.
+pub const VALIDATOR_ITEMS_PREFIX: &str = "gauntlet-items:";
+
+/// Whether a raw commitment is a validator's items commitment rather than a
+/// miner's model: such a commitment is no miner's fault and gets no verdict.
+pub fn is_validator_commitment(data: &str) -> bool {
+    data.starts_with(VALIDATOR_ITEMS_PREFIX)
+}
+
 /// Which half of the repo id a validation error is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum RepoPart {

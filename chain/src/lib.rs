@@ -69,7 +69,9 @@ pub mod wallet;
 pub mod yuma;
 
 pub use chain::{Chain, CommitmentRecord, Metagraph, Neuron, WeightsRow};
-pub use commitment::{Commitment, CommitmentError, RepoPart};
+pub use commitment::{
+    is_validator_commitment, Commitment, CommitmentError, RepoPart, VALIDATOR_ITEMS_PREFIX,
+};
 pub use error::ChainError;
 pub use local::{
     BatchOutcome, ClockMode, Genesis, LocalChain, SubnetParams, Transfer, WeightsRecord,

@@ -18,6 +18,7 @@
 //! | Google's IFEval | [`google_ifeval::GoogleIfeval`] |
 
 pub mod backend;
+pub mod bootstrap;
 mod error;
 mod eval;
 pub mod google_ifeval;

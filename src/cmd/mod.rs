@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub mod audit;
 pub mod backends;
 pub mod bench;
 pub mod chain_admin;

@@ -6,8 +6,10 @@
 //! does both); `gauntlet eval --competition`, `gauntlet miner eval` and the
 //! validator round all run them.
 
+pub mod audit;
 pub mod checks;
 pub mod fault;
+pub mod ledger;
 pub mod round;
 pub mod sandbox;
 pub mod state;

@@ -7,6 +7,9 @@
 use gauntlet_chain::Chain;
 use gauntlet_validator::testing::{hotkey, World, NETUID};
 
+#[path = "../../chain/tests/support/bt_python.rs"]
+mod bt_python;
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_round_judges_every_miner_and_two_validators_agree() {
     let tmp = tempfile::tempdir().unwrap();
@@ -374,4 +377,218 @@ async fn a_missing_dataset_makes_the_competition_wait_without_a_verdict() {
         .unwrap();
     assert_eq!(row.verdict, "evaluated", "{row:?}");
     assert!(validator.state().waits().unwrap().is_empty());
+}
+
+/// A hub that records, at every download, the validator's commitment on
+/// chain at that moment: the round's items must be committed before any
+/// model is fetched (and so before any model output exists).
+struct Watching {
+    inner: gauntlet_hub::LocalHub,
+    chain: gauntlet_chain::LocalChain,
+    validator: String,
+    seen: std::sync::Mutex<Vec<Option<String>>>,
+}
+
+#[async_trait::async_trait]
+impl gauntlet_hub::ModelStore for Watching {
+    async fn download(
+        &self,
+        id: &gauntlet_hub::ModelId,
+        max_bytes: u64,
+    ) -> Result<gauntlet_hub::LocalModel, gauntlet_hub::HubError> {
+        let mine = self
+            .chain
+            .commitments(NETUID)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|c| c.hotkey == self.validator)
+            .map(|c| c.data);
+        self.seen.lock().unwrap().push(mine);
+        self.inner.download(id, max_bytes).await
+    }
+
+    async fn upload(
+        &self,
+        dir: &std::path::Path,
+        namespace: &str,
+        name: &str,
+    ) -> Result<gauntlet_hub::ModelId, gauntlet_hub::HubError> {
+        self.inner.upload(dir, namespace, name).await
+    }
+
+    async fn revision_size(
+        &self,
+        id: &gauntlet_hub::ModelId,
+    ) -> Result<u64, gauntlet_hub::HubError> {
+        self.inner.revision_size(id).await
+    }
+}
+
+/// Verifiable evaluation in the round: the items' root is on chain before
+/// the first download, every evaluation (a copy's verdict included) has a
+/// signed record in the state, and the exported directory verifies against
+/// the on-chain commitment, with the records' scores the round's. A second
+/// round commits a new root and chains its records to the first round's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_round_commits_its_items_first_and_signs_every_evaluation() {
+    use std::collections::BTreeMap;
+    use std::sync::Arc;
+
+    use gauntlet_ledger::{Expectations, LedgerDir};
+    use gauntlet_validator::{testing, State, Validator};
+
+    let tmp = tempfile::tempdir().unwrap();
+    let world = World::new(tmp.path());
+    let v = hotkey(100);
+    world.add_validator(&v);
+    let a = world.model("a", 1);
+    let b = world.model("b", 2);
+    world.push(&hotkey(1), &a, "alice/tiny").await;
+    world.chain.advance(1).unwrap();
+    world.push(&hotkey(2), &b, "bob/tiny").await;
+    world.chain.advance(1).unwrap();
+    let uid_copy = world.push(&hotkey(3), &a, "carol/tiny").await;
+    world.chain.advance(20).unwrap();
+
+    let hub = Arc::new(Watching {
+        inner: gauntlet_hub::LocalHub::open(tmp.path().join("hub")).unwrap(),
+        chain: gauntlet_chain::LocalChain::open(&tmp.path().join("chain.sqlite")).unwrap(),
+        validator: v.ss58(),
+        seen: std::sync::Mutex::new(Vec::new()),
+    });
+    let dir = tmp.path().join("ledger");
+    let mut config = world.config();
+    config.ledger_dir = Some(dir.clone());
+    let chain: Arc<dyn Chain> =
+        Arc::new(gauntlet_chain::LocalChain::open(&tmp.path().join("chain.sqlite")).unwrap());
+    let state = State::open(&tmp.path().join("v.sqlite")).unwrap();
+    let mut validator = Validator::new(
+        chain,
+        hub.clone(),
+        v.clone(),
+        state,
+        testing::registry(),
+        config,
+    );
+    let report = validator.run_round().await.unwrap();
+    let models = report.competitions[0].1.clone();
+    assert_eq!(models.len(), 3, "{models:?}");
+
+    let on_chain = |world: &World| {
+        let chain = world.chain.clone();
+        let me = v.ss58();
+        async move {
+            chain
+                .commitments(NETUID)
+                .await
+                .unwrap()
+                .into_iter()
+                .find(|c| c.hotkey == me)
+                .unwrap()
+                .data
+        }
+    };
+    let committed = on_chain(&world).await;
+    assert!(committed.starts_with("gauntlet-items:1:"), "{committed}");
+    let seen = hub.seen.lock().unwrap().clone();
+    assert!(!seen.is_empty());
+    assert!(
+        seen.iter()
+            .all(|s| s.as_deref() == Some(committed.as_str())),
+        "a model was fetched before the items were committed: {seen:?}"
+    );
+
+    let published = LedgerDir::new(&dir);
+    let check = |expected_records: usize| {
+        let ledger = published.read_ledger().unwrap();
+        let rounds = published.read_rounds().unwrap();
+        let roots: BTreeMap<_, _> = rounds
+            .manifests
+            .iter()
+            .flat_map(|(sync, m)| m.competitions.iter().map(move |c| ((*sync, c.id), c.root)))
+            .collect();
+        let n = ledger
+            .verify(&Expectations {
+                validator: Some(&v.ss58()),
+                start: None,
+                committed_roots: Some(&roots),
+                items: Some(&rounds.items),
+            })
+            .unwrap();
+        assert_eq!(n, expected_records);
+        (ledger, rounds)
+    };
+    let (ledger, rounds) = check(3);
+    assert_eq!(validator.state().ledger_lines().unwrap().len(), 3);
+    let sync = report.sync_block;
+    assert_eq!(rounds.manifests[&sync].commitment, committed);
+    for (_, line) in &ledger.records {
+        let r = &line.record;
+        let model = models.iter().find(|m| m.uid == r.model.uid).unwrap();
+        assert_eq!(r.verdict, model.verdict);
+        assert_eq!(r.round.sync_block, sync);
+        assert_eq!(r.validator.hotkey, v.ss58());
+        if r.model.uid == uid_copy {
+            assert_eq!(r.verdict, "copy");
+            assert!(r.samples.is_empty());
+        } else {
+            assert_eq!(r.score, Some(model.score));
+            let items = &rounds.items[&(sync, testing::COMPETITION.0)];
+            assert_eq!(r.samples.len(), items.items.len());
+            assert!(r.samples.iter().all(|s| s.score.is_some()), "{r:?}");
+            assert!(r.model.repo_hash.is_some());
+        }
+    }
+
+    // The reference verifier (Python, bittensor-wallet) accepts the export.
+    if let Some(python) = bt_python::bt_python("bittensor_wallet") {
+        let script = bt_python::repo().join("scripts/reference/verify_ledger.py");
+        let out = bt_python::run(
+            &python,
+            &[
+                script.to_str().unwrap(),
+                dir.to_str().unwrap(),
+                "--validator",
+                &v.ss58(),
+                "--commitment",
+                &committed,
+            ],
+            &[],
+        );
+        let summary: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(summary["records"], 3);
+    }
+
+    // The next sync block: a new root committed, records chained on.
+    world
+        .chain
+        .advance(gauntlet_constants::SYNC_BLOCK_CADENCE)
+        .unwrap();
+    let second = validator.run_round().await.unwrap();
+    assert_ne!(second.sync_block, sync);
+    let recommitted = on_chain(&world).await;
+    assert_ne!(recommitted, committed);
+    assert!(recommitted.contains(&format!(":{}:", second.sync_block)));
+    // Every model saved this round has its record (a copy already judged is
+    // not judged again), and the first of them chains to the last round's.
+    let lines = validator.state().ledger_lines().unwrap().len();
+    let (ledger, _) = check(lines);
+    let evaluated = second.competitions[0]
+        .1
+        .iter()
+        .filter(|m| m.verdict == "evaluated")
+        .count();
+    assert_eq!(evaluated, 2, "{second:?}");
+    assert!(lines >= 3 + evaluated, "{lines}");
+    let again: Vec<_> = ledger
+        .records
+        .iter()
+        .filter(|(_, r)| r.record.round.sync_block == second.sync_block)
+        .collect();
+    assert_eq!(again.len(), lines - 3);
+    assert_eq!(
+        ledger.records[3].1.record.prev_hash,
+        ledger.records[2].1.hash()
+    );
 }

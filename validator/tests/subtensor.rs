@@ -94,6 +94,17 @@ fn clock_for_round_1000() -> SystemTime {
 /// A validator whose state already holds this sync block's rounds, with an
 /// EMA that favours miner 1: `run_round` goes straight to the weights.
 async fn validator(dir: &std::path::Path, double: &Double, key: Hotkey) -> Validator {
+    validator_with(dir, double, key, true).await
+}
+
+/// A validator on the double; with `finished`, its state already holds this
+/// sync block's rounds (and an EMA), so a round only sets weights.
+async fn validator_with(
+    dir: &std::path::Path,
+    double: &Double,
+    key: Hotkey,
+    finished: bool,
+) -> Validator {
     let options = SubtensorOptions {
         connect_timeout: Duration::from_secs(2),
         request_timeout: Duration::from_secs(2),
@@ -107,7 +118,12 @@ async fn validator(dir: &std::path::Path, double: &Double, key: Hotkey) -> Valid
         .with_clock(clock_for_round_1000);
     let mut state = State::open(&dir.join("validator.sqlite")).unwrap();
     let registry = registry();
-    for active in registry.active_at(Block(BLOCK)) {
+    let done = if finished {
+        registry.active_at(Block(BLOCK))
+    } else {
+        Vec::new()
+    };
+    for active in done {
         let ema = BTreeMap::from([
             (hotkey(1).ss58(), (Uid(1), 0.9)),
             (hotkey(2).ss58(), (Uid(2), 0.3)),
@@ -139,6 +155,7 @@ async fn validator(dir: &std::path::Path, double: &Double, key: Hotkey) -> Valid
         eval_timeout: None,
         gpus: Vec::new(),
         download_timeout: None,
+        ledger_dir: None,
     };
     let hub = Arc::new(LocalHub::open(dir.join("hub")).unwrap());
     Validator::new(Arc::new(chain), hub, key, state, registry, config)
@@ -252,4 +269,29 @@ async fn with_commit_reveal_the_round_commits_and_follows_the_commit() {
     assert_eq!(rows[1].status, CommitStatus::Revealed);
     assert_eq!(rows[1].checked_block, Some(Block(BLOCK + 400)));
     assert_eq!(rows[0].status, CommitStatus::Pending);
+}
+
+/// A round with work to do commits its items' root through subtensor's
+/// `Commitments.set_commitment` (the same `Chain::commit` as a miner's)
+/// before anything else, and the state records that the chain took it.
+#[tokio::test]
+async fn a_pending_round_commits_its_items_root_through_subtensor() {
+    let dir = tempfile::tempdir().unwrap();
+    let double = Double::start(BLOCK).await;
+    let me = hotkey(100);
+    populate(&double, &me, false);
+    let mut validator = validator_with(dir.path(), &double, me, false).await;
+    validator.run_round().await.unwrap();
+    let row = validator
+        .state()
+        .item_commitment(sync_block(Block(BLOCK)))
+        .unwrap()
+        .expect("the round's items commitment");
+    assert!(row.commitment.starts_with("gauntlet-items:1:"), "{row:?}");
+    assert!(row.committed_block.is_some(), "{row:?}");
+    let submitted = double.submitted();
+    let (call, args) = call_of(&double, &submitted[0]);
+    assert_eq!(call, "set_commitment");
+    let text = String::from_utf8_lossy(&args);
+    assert!(text.contains(&row.commitment), "{text}");
 }

@@ -83,6 +83,9 @@ struct Output<'a> {
     block: u64,
     samples_per_task: u32,
     seconds: f64,
+    /// The validator's ledger directory (items, signed records), when the
+    /// demo's directory is kept (`--dir`).
+    ledger: Option<String>,
 }
 
 /// A demo hotkey from a fixed seed, so every run shows the same addresses.
@@ -224,6 +227,7 @@ async fn demo(args: &Args, dir: &Path) -> Result<()> {
         eval_timeout: None,
         gpus: Vec::new(),
         download_timeout: None,
+        ledger_dir: Some(dir.join("ledger")),
     };
     let state = State::open(&dir.join("validator.sqlite"))?;
     let chain_arc: Arc<dyn Chain> = Arc::new(chain.clone());
@@ -303,6 +307,10 @@ async fn demo(args: &Args, dir: &Path) -> Result<()> {
             block: report.block,
             samples_per_task: args.samples,
             seconds,
+            ledger: args
+                .dir
+                .as_ref()
+                .map(|d| d.join("ledger").display().to_string()),
         });
     }
     println!(
@@ -338,6 +346,15 @@ async fn demo(args: &Args, dir: &Path) -> Result<()> {
     }
     if let Some(w) = &report.weights {
         println!("weights on chain: {}", w.note);
+    }
+    if let Some(d) = &args.dir {
+        println!(
+            "signed ledger: {} (check it: gauntlet audit --ledger {} --chain-db {} --netuid {})",
+            d.join("ledger").display(),
+            d.join("ledger").display(),
+            d.join("chain.sqlite").display(),
+            NETUID.0
+        );
     }
     Ok(())
 }

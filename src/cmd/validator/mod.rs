@@ -45,6 +45,11 @@ pub struct RunArgs {
     /// Extra competition definitions (directory of TOML files).
     #[arg(long)]
     defs: Option<PathBuf>,
+    /// Where the rounds' items and the signed ledger are published (default:
+    /// `<state stem>-ledger/` beside the state file); `gauntlet audit
+    /// --ledger` reads it.
+    #[arg(long)]
+    ledger_dir: Option<PathBuf>,
     /// Device and precision.
     #[command(flatten)]
     runtime: RuntimeArgs,
@@ -78,6 +83,19 @@ pub struct RunArgs {
 
 fn state_path(p: &Option<PathBuf>) -> PathBuf {
     p.clone().unwrap_or_else(|| home().join("validator.sqlite"))
+}
+
+/// The ledger directory: the one given, else `<state stem>-ledger/` beside
+/// the state file (`validator-ledger/` for `validator.sqlite`), so validators
+/// whose state files share a directory never share a ledger.
+pub(crate) fn ledger_dir(given: &Option<PathBuf>, state: &std::path::Path) -> PathBuf {
+    given.clone().unwrap_or_else(|| {
+        let stem = state
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "validator".to_string());
+        state.with_file_name(format!("{stem}-ledger"))
+    })
 }
 
 /// Runs the subcommand.
@@ -125,6 +143,7 @@ async fn run_loop(args: RunArgs) -> Result<()> {
         eval_timeout: args.sandbox.eval_timeout.map(Duration::from_secs),
         gpus: args.sandbox.gpus.clone(),
         download_timeout: args.sandbox.download_timeout.map(Duration::from_secs),
+        ledger_dir: Some(ledger_dir(&args.ledger_dir, &path)),
     };
     tracing::info!(hotkey = %hotkey.ss58(), state = %path.display(), isolation = ?config.isolation, "validator starting");
     let mut validator = Validator::new(
@@ -166,5 +185,25 @@ async fn run_loop(args: RunArgs) -> Result<()> {
             return Ok(());
         }
         tokio::time::sleep(Duration::from_secs(args.interval)).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::{Path, PathBuf};
+
+    use super::ledger_dir;
+
+    #[test]
+    fn each_state_file_gets_its_own_ledger_beside_it() {
+        let a = ledger_dir(&None, Path::new("/srv/v/v1.sqlite"));
+        let b = ledger_dir(&None, Path::new("/srv/v/v2.sqlite"));
+        assert_eq!(a, PathBuf::from("/srv/v/v1-ledger"));
+        assert_ne!(a, b);
+        let given = Some(PathBuf::from("/pub/ledger"));
+        assert_eq!(
+            ledger_dir(&given, Path::new("/srv/v/v1.sqlite")),
+            PathBuf::from("/pub/ledger")
+        );
     }
 }

@@ -37,6 +37,8 @@ pub const MAX_STARTS: u32 = 2;
 
 /// What every job of a competition's round shares.
 pub(crate) struct JobTemplate<'a> {
+    pub hotkey: &'a gauntlet_chain::Hotkey,
+    pub ledger: Option<&'a crate::ledger::RecordContext>,
     pub registry: &'a Registry,
     pub competition: &'a ActiveCompetition<'a>,
     pub config: &'a ValidatorConfig,
@@ -68,6 +70,7 @@ impl JobTemplate<'_> {
 /// One model to run, with its place in the output.
 struct Pending {
     slot: usize,
+    repo_hash: Option<String>,
     candidate: Candidate,
     job: Job,
 }
@@ -94,7 +97,7 @@ pub(crate) fn evaluate_all(
                     out[slot] = Some(saved);
                 }
             }
-            Some(Err(verdict)) => out[slot] = Some(save(state, t, &c, verdict, None)?),
+            Some(Err(verdict)) => out[slot] = Some(save(state, t, &c, None, verdict, None)?),
             Some(Ok(local)) => {
                 let starts = state.starts(id, &c.key)?;
                 if starts >= MAX_STARTS {
@@ -103,10 +106,11 @@ pub(crate) fn evaluate_all(
                          (killed, or brought down by it)"
                     );
                     tracing::warn!(uid = c.uid.0, %reason, "model judged crashed");
-                    out[slot] = Some(save(state, t, &c, Verdict::Crashed { reason }, None)?);
+                    out[slot] = Some(save(state, t, &c, None, Verdict::Crashed { reason }, None)?);
                 } else {
                     queue.push_back(Pending {
                         slot,
+                        repo_hash: Some(local.repo_hash.clone()),
                         job: t.job(&local),
                         candidate: c,
                     });
@@ -175,7 +179,14 @@ fn run_queue(
                 }
                 ChildOutcome::Rejected { verdict } => {
                     tracing::warn!(uid = p.candidate.uid.0, verdict = verdict.label(), reason = ?verdict.reason(), "model rejected");
-                    out[p.slot] = Some(save(state, t, &p.candidate, verdict, None)?);
+                    out[p.slot] = Some(save(
+                        state,
+                        t,
+                        &p.candidate,
+                        p.repo_hash.clone(),
+                        verdict,
+                        None,
+                    )?);
                 }
                 ChildOutcome::Evaluated {
                     score,
@@ -195,6 +206,7 @@ fn run_queue(
                         state,
                         t,
                         &p.candidate,
+                        p.repo_hash.clone(),
                         Verdict::Evaluated,
                         Some((score, tasks, details)),
                     )?);
@@ -245,11 +257,13 @@ fn run_one(isolation: &Isolation, job: &Job, deadline: Duration, gpu: Option<u32
 }
 
 /// Saves a model's evaluation (a verdict, or a score with its tasks and
-/// per-sample scores) and its latest verdict, clearing its mark.
+/// per-sample scores) with its signed ledger record, and its latest verdict,
+/// clearing its mark.
 fn save(
     state: &mut State,
     t: &JobTemplate<'_>,
     c: &Candidate,
+    repo_hash: Option<String>,
     verdict: Verdict,
     scored: Option<(f64, serde_json::Value, Vec<TaskDetail>)>,
 ) -> Result<Evaluation, Stop> {
@@ -267,7 +281,17 @@ fn save(
         verdict,
         tasks,
     };
-    state.save_evaluation(t.sync, id, &eval, &details)?;
+    match t.ledger {
+        Some(ledger) => {
+            let signer = crate::ledger::HotkeySigner(t.hotkey);
+            let sign = |prev: gauntlet_ledger::Digest| {
+                let record = ledger.record(c, repo_hash.clone(), &eval, &details, prev);
+                gauntlet_ledger::SignedRecord::sign(record, &signer)
+            };
+            state.save_evaluation_signed(t.sync, id, &eval, &details, &sign)?;
+        }
+        None => state.save_evaluation(t.sync, id, &eval, &details)?,
+    }
     state.record_model(
         &eval.key,
         eval.uid,

@@ -22,7 +22,8 @@ mod queue;
 mod select;
 mod weights;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -31,6 +32,8 @@ use gauntlet_competitions::{ActiveCompetition, Registry};
 use gauntlet_constants::{sync_block, Block, NetUid, Uid};
 use gauntlet_datasets::{DataCache, Seed};
 use gauntlet_hub::{HubError, ModelStore};
+use gauntlet_ledger::commitment::ItemsCommitment;
+use gauntlet_ledger::{CompetitionRef, Digest, ItemSet, LedgerDir, RoundRef, RuntimeRef};
 use gauntlet_model::Placement;
 use serde::Serialize;
 
@@ -42,7 +45,7 @@ use crate::suite::{prepare, Unprepared};
 pub use crate::summary::RoundModel;
 pub use queue::{PRIORITY_MIN_STAKE_RAO, PRIORITY_MIN_WEIGHT};
 pub use select::{Candidate, MAX_QUEUED, RETRY_AFTER_BLOCKS, TOP_KEPT};
-pub use weights::WeightsOutcome;
+pub use weights::{ema_as_vector, merge_competitions, score_models, RoundScores, WeightsOutcome};
 
 /// An infrastructure failure of a round (never a miner's fault): the round
 /// stops, keeps what it saved, and the loop retries later.
@@ -115,6 +118,10 @@ pub struct ValidatorConfig {
     /// The longest one model's download may take; `None`: one minute plus a
     /// minute per GiB of the competition's size cap.
     pub download_timeout: Option<Duration>,
+    /// Where the round's items and the signed ledger are published
+    /// (`gauntlet-ledger`'s directory layout); `None` keeps them in the state
+    /// only.
+    pub ledger_dir: Option<PathBuf>,
 }
 
 impl ValidatorConfig {
@@ -179,6 +186,8 @@ struct RoundContext<'a> {
     block: Block,
     sync: Block,
     seed: &'a Seed,
+    /// Each competition's items and root, as committed for this round.
+    items: &'a BTreeMap<gauntlet_constants::CompetitionId, (ItemSet, Digest)>,
 }
 
 impl Validator {
@@ -240,7 +249,17 @@ impl Validator {
             waiting: Vec::new(),
             weights: None,
         };
+        let pending: Vec<&ActiveCompetition<'_>> = active
+            .iter()
+            .filter(|c| !matches!(self.state.round(sync, c.competition.id), Ok(Some(_))))
+            .collect();
+        let items = if pending.is_empty() {
+            BTreeMap::new()
+        } else {
+            self.commit_items(&active, sync, &seed).await?
+        };
         let ctx = RoundContext {
+            items: &items,
             metagraph: &metagraph,
             commitments: &commitments,
             priority: &priority,
@@ -290,6 +309,69 @@ impl Validator {
         Ok(report)
     }
 
+    /// Fixes the round's items (every active competition's, drawn from the
+    /// seed as the suite draws them), publishes them in the ledger directory
+    /// and commits their root on chain as this validator's commitment, once
+    /// per sync block. A refused commitment is logged and retried next call:
+    /// the round goes on, and an audit will find its root missing.
+    async fn commit_items(
+        &mut self,
+        active: &[ActiveCompetition<'_>],
+        sync: Block,
+        seed: &Seed,
+    ) -> Result<BTreeMap<gauntlet_constants::CompetitionId, (ItemSet, Digest)>, RoundError> {
+        let mut by_id = BTreeMap::new();
+        let mut published = Vec::new();
+        for competition in active {
+            let prepared = prepare(competition, &self.config.data, seed, self.config.sample_cap);
+            let items = crate::ledger::competition_items(&prepared)
+                .map_err(|e| RoundError::State(e.into()))?;
+            let root = items.root();
+            published.push((
+                competition.competition.id.0,
+                competition.competition.name.clone(),
+                items.clone(),
+            ));
+            by_id.insert(competition.competition.id, (items, root));
+        }
+        let pairs: Vec<(u16, Digest)> =
+            published.iter().map(|(id, _, i)| (*id, i.root())).collect();
+        let commitment = match &self.config.ledger_dir {
+            Some(dir) => match LedgerDir::new(dir).write_round(sync.0, &published) {
+                Ok(c) => c,
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot publish the round's items; kept in the state");
+                    ItemsCommitment::of_round(sync.0, &pairs)
+                }
+            },
+            None => ItemsCommitment::of_round(sync.0, &pairs),
+        }
+        .to_string();
+        let done = self
+            .state
+            .item_commitment(sync)?
+            .is_some_and(|row| row.commitment == commitment && row.committed_block.is_some());
+        if !done {
+            let committed = match self
+                .chain
+                .commit(&self.hotkey, self.config.netuid, &commitment)
+                .await
+            {
+                Ok(()) => {
+                    tracing::info!(%commitment, "round items committed");
+                    Some(self.chain.current_block().await?)
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, %commitment, "round items not committed");
+                    None
+                }
+            };
+            self.state
+                .record_item_commitment(sync, &commitment, committed)?;
+        }
+        Ok(by_id)
+    }
+
     /// One competition's round: its fixed tokenizer and datasets first (a
     /// problem there makes it wait), then select, fetch, evaluate, score.
     async fn competition_round(
@@ -329,7 +411,31 @@ impl Validator {
             self.config.download_deadline(competition),
         )
         .await?;
+        let placement = self.config.placement;
+        let record = ctx
+            .items
+            .get(&competition.competition.id)
+            .map(|(items, root)| crate::ledger::RecordContext {
+                round: RoundRef {
+                    sync_block: ctx.sync.0,
+                    block: ctx.block.0,
+                    seed: ctx.seed.hex(),
+                },
+                competition: CompetitionRef {
+                    id: competition.competition.id.0,
+                    name: competition.competition.name.clone(),
+                },
+                runtime: RuntimeRef {
+                    gauntlet_version: env!("CARGO_PKG_VERSION").to_string(),
+                    device: placement.device.name().to_string(),
+                    dtype: placement.precision().name().to_string(),
+                },
+                items: items.clone(),
+                items_root: *root,
+            });
         let job = evaluate::JobTemplate {
+            hotkey: &self.hotkey,
+            ledger: record.as_ref(),
             registry,
             competition,
             config: &self.config,
@@ -339,14 +445,21 @@ impl Validator {
             tokenizer: tokenizer.as_deref(),
         };
         let evaluations = evaluate::evaluate_all(&mut self.state, fetched, &job)?;
-        Ok(weights::score_round(
+        let models = weights::score_round(
             &mut self.state,
             competition,
             &evaluations,
             ctx.metagraph,
             ctx.block,
             ctx.sync,
-        )?)
+        )?;
+        if let Some(dir) = &self.config.ledger_dir {
+            match crate::ledger::export(&self.state, dir) {
+                Ok(n) => tracing::info!(records = n, dir = %dir.display(), "ledger written"),
+                Err(e) => tracing::error!(error = %e, "cannot write the ledger; kept in the state"),
+            }
+        }
+        Ok(models)
     }
 }
 

@@ -55,6 +55,10 @@ pub(crate) fn select(
             tracing::debug!(hotkey = %record.hotkey, "commitment of an unregistered hotkey ignored");
             continue;
         };
+        if gauntlet_chain::is_validator_commitment(&record.data) {
+            // A validator's items root, not a model: no verdict.
+            continue;
+        }
         let key = ModelKey {
             hotkey: record.hotkey.clone(),
             commitment: record.data.clone(),

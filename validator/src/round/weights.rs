@@ -50,6 +50,12 @@ fn ema_vector(
     id: CompetitionId,
     metagraph: &Metagraph,
 ) -> Result<Vec<f64>, StateError> {
+    Ok(ema_as_vector(&state.ema(id)?, metagraph))
+}
+
+/// An EMA by hotkey as a uid-indexed vector over `metagraph`, keeping only
+/// entries whose hotkey still holds that uid.
+pub fn ema_as_vector(ema: &BTreeMap<String, (Uid, f64)>, metagraph: &Metagraph) -> Vec<f64> {
     let n = metagraph
         .neurons
         .iter()
@@ -57,12 +63,69 @@ fn ema_vector(
         .max()
         .unwrap_or(0);
     let mut v = vec![0.0; n];
-    for (hotkey, (uid, value)) in state.ema(id)? {
-        if metagraph.by_uid(uid).is_some_and(|n| n.hotkey == hotkey) {
-            v[uid.0 as usize] = value;
+    for (hotkey, (uid, value)) in ema {
+        if metagraph.by_uid(*uid).is_some_and(|n| &n.hotkey == hotkey) {
+            v[uid.0 as usize] = *value;
         }
     }
-    Ok(v)
+    v
+}
+
+/// What scoring one competition's round gives: each model's win rate and
+/// round weight (in the order given), and the competition's new EMA by
+/// hotkey. Pure: the validator's rounds and `gauntlet audit` both use it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RoundScores {
+    /// Win rates, in the models' order.
+    pub rates: Vec<f64>,
+    /// Round weights (winner takes all), in the models' order.
+    pub round: Vec<f64>,
+    /// The new EMA: hotkey → (uid, value), values above zero only.
+    pub ema: BTreeMap<String, (Uid, f64)>,
+}
+
+/// Scores a round of `models` (`(score, commit block)`, at `uids`) against
+/// the previous EMA vector, with `epsilon` of a commit block.
+pub fn score_models(
+    models: &[(f64, u64)],
+    uids: &[Uid],
+    epsilon: impl Fn(u64) -> f64,
+    previous: &[f64],
+    metagraph: &Metagraph,
+) -> RoundScores {
+    let rates = win_rates(models, &epsilon);
+    let round = winner_weights(models, &epsilon);
+    let mut round_vec = vec![0.0; previous.len()];
+    for (uid, w) in uids.iter().zip(&round) {
+        if let Some(slot) = round_vec.get_mut(uid.0 as usize) {
+            *slot = *w;
+        }
+    }
+    let has_previous = previous.iter().any(|&v| v > 0.0);
+    let new_ema = ema(has_previous.then_some(previous), &round_vec);
+    let mut ema_map = BTreeMap::new();
+    for n in &metagraph.neurons {
+        let v = new_ema.get(n.uid.0 as usize).copied().unwrap_or(0.0);
+        if v > 0.0 {
+            ema_map.insert(n.hotkey.clone(), (n.uid, v));
+        }
+    }
+    RoundScores {
+        rates,
+        round,
+        ema: ema_map,
+    }
+}
+
+/// The subnet's weights from each active competition's `(reward share, EMA
+/// vector)`: the float weights and the `u16` ones set on chain.
+pub fn merge_competitions(per_competition: &[(f64, Vec<f64>)]) -> (Vec<f64>, Vec<u16>) {
+    let merged = subnet_weights(
+        per_competition.iter().map(|(s, v)| (*s, v.as_slice())),
+        MIN_COMPETITION_WEIGHT,
+    );
+    let q = upscale_u16(&merged);
+    (merged, q)
 }
 
 /// Scores a round: win rates, winner takes all, the EMA and the models kept.
@@ -86,24 +149,13 @@ pub(crate) fn score_round(
         .iter()
         .map(|e| (e.score, e.commit_block.0))
         .collect();
-    let rates = win_rates(&models, epsilon);
-    let round = winner_weights(&models, epsilon);
+    let uids: Vec<Uid> = evaluations.iter().map(|e| e.uid).collect();
     let previous = ema_vector(state, id, metagraph)?;
-    let mut round_vec = vec![0.0; previous.len()];
-    for (e, w) in evaluations.iter().zip(&round) {
-        if let Some(slot) = round_vec.get_mut(e.uid.0 as usize) {
-            *slot = *w;
-        }
-    }
-    let has_previous = previous.iter().any(|&v| v > 0.0);
-    let new_ema = ema(has_previous.then_some(previous.as_slice()), &round_vec);
-    let mut ema_map = BTreeMap::new();
-    for n in &metagraph.neurons {
-        let v = new_ema.get(n.uid.0 as usize).copied().unwrap_or(0.0);
-        if v > 0.0 {
-            ema_map.insert(n.hotkey.clone(), (n.uid, v));
-        }
-    }
+    let RoundScores {
+        rates,
+        round,
+        ema: ema_map,
+    } = score_models(&models, &uids, epsilon, &previous, metagraph);
     let mut order: Vec<usize> = (0..evaluations.len())
         .filter(|&i| evaluations[i].score.is_finite())
         .collect();
@@ -208,11 +260,7 @@ pub(crate) async fn set_weights(
         let v = ema_vector(state, c.competition.id, metagraph)?;
         per_competition.push((c.reward_share, v));
     }
-    let merged = subnet_weights(
-        per_competition.iter().map(|(s, v)| (*s, v.as_slice())),
-        MIN_COMPETITION_WEIGHT,
-    );
-    let q = upscale_u16(&merged);
+    let (merged, q) = merge_competitions(&per_competition);
     let weights: Vec<(u16, f64)> = merged
         .iter()
         .enumerate()

@@ -9,12 +9,14 @@
 mod commits;
 mod history;
 mod leaderboard;
+mod ledger;
 mod progress;
 mod schema;
 
 pub use commits::CommitRow;
 pub use history::{EvaluationRecord, NeuronObservation, SampleRecord};
 pub use leaderboard::{rank, LeaderboardRow, LeaderboardSnapshot, DAY_BLOCKS};
+pub use ledger::{ItemCommitmentRow, SignRecord};
 pub use progress::{Marker, Wait};
 
 use std::collections::BTreeMap;
@@ -45,6 +47,9 @@ pub enum StateError {
         /// The version this build writes.
         expected: i64,
     },
+    /// A ledger record could not be built or read.
+    #[error("validator ledger: {0}")]
+    Ledger(#[from] gauntlet_ledger::LedgerError),
 }
 
 /// Which model: a hotkey and the exact commitment string it published.
@@ -229,6 +234,19 @@ impl State {
         details: &[TaskDetail],
     ) -> Result<(), StateError> {
         let tx = self.conn.transaction()?;
+        Self::write_evaluation(&tx, sync, competition, eval, details)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The writes of [`State::save_evaluation`], inside `tx`.
+    fn write_evaluation(
+        tx: &rusqlite::Transaction<'_>,
+        sync: Block,
+        competition: CompetitionId,
+        eval: &Evaluation,
+        details: &[TaskDetail],
+    ) -> Result<(), StateError> {
         tx.execute(
             "INSERT OR REPLACE INTO evaluations
              (sync_block, competition_id, hotkey, commitment, uid, commit_block, score, verdict, tasks)
@@ -269,7 +287,6 @@ impl State {
             "DELETE FROM in_progress WHERE competition_id = ?1 AND hotkey = ?2 AND commitment = ?3",
             params![competition.0, eval.key.hotkey, eval.key.commitment],
         )?;
-        tx.commit()?;
         Ok(())
     }
 

@@ -3,7 +3,7 @@
 //! only adds; it never drops or rewrites a row.
 
 /// The version this build writes (`meta.schema`).
-pub(crate) const SCHEMA_VERSION: i64 = 5;
+pub(crate) const SCHEMA_VERSION: i64 = 6;
 
 /// `(version, SQL)`: what brings a file from the version before to this one.
 pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
@@ -11,7 +11,29 @@ pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
     (3, LEADERBOARDS),
     (4, NEURON_HISTORY),
     (5, PROGRESS),
+    (6, LEDGER),
 ];
+
+/// Version 6: the signed ledger (one record per evaluation, in hash-chain
+/// order) and each round's items commitment, with the block the chain took it
+/// at (`NULL` while it has not).
+const LEDGER: &str = "
+CREATE TABLE IF NOT EXISTS ledger (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    sync_block INTEGER NOT NULL,
+    competition_id INTEGER NOT NULL,
+    hotkey TEXT NOT NULL,
+    commitment TEXT NOT NULL,
+    hash TEXT NOT NULL,       -- sha256 of the record's signed bytes
+    line TEXT NOT NULL,       -- the ledger line (gauntlet-ledger's format)
+    UNIQUE (sync_block, competition_id, hotkey, commitment)
+);
+CREATE TABLE IF NOT EXISTS item_commitments (
+    sync_block INTEGER PRIMARY KEY,
+    commitment TEXT NOT NULL,
+    committed_block INTEGER
+);
+";
 
 /// Version 5: models whose evaluation started and has not finished (a
 /// leftover row after a restart means the validator died meanwhile), and

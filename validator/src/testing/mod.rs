@@ -240,6 +240,8 @@ impl World {
             eval_timeout: None,
             gpus: Vec::new(),
             download_timeout: None,
+            // Several validators share a world: tests that publish set their own.
+            ledger_dir: None,
         }
     }
 

@@ -1,0 +1,268 @@
+//! `gauntlet audit`: checks a validator's published ledger against the chain.
+//!
+//! In order: every published round's items hash to its competition roots and
+//! those to its commitment string; the validator's items commitment on chain
+//! is one of those rounds'; every record's signature, hash chain, items root
+//! (a round after the one on chain has no commitment and fails), samples and
+//! aggregates (`gauntlet-ledger`'s verification); then the ledger's scores are
+//! replayed through the validator's own scoring and the resulting weights
+//! compared with the validator's weights on chain. Any failure is an error
+//! naming the round, model, sample and field, and a non-zero exit.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use anyhow::{anyhow, bail, Context, Result};
+use gauntlet_constants::Uid;
+use gauntlet_ledger::commitment::ItemsCommitment;
+use gauntlet_ledger::{Digest, Expectations, Ledger, LedgerDir, PublishedRounds, RoundKey};
+use gauntlet_validator::audit::{replay, ReplayedRound};
+use serde::Serialize;
+
+use super::backends::ChainArgs;
+use super::competitions::registry;
+use super::print_json;
+
+/// `gauntlet audit`.
+#[derive(clap::Args)]
+pub struct Args {
+    /// The validator's ledger directory (`validator run --ledger-dir`; the
+    /// demo's is `<dir>/ledger`).
+    #[arg(long)]
+    ledger: PathBuf,
+    #[command(flatten)]
+    chain: ChainArgs,
+    /// Extra competition definitions (directory of TOML files), as the
+    /// validator was given.
+    #[arg(long)]
+    defs: Option<PathBuf>,
+    /// The validator that must have signed the ledger (SS58); default: the
+    /// signer of its first record.
+    #[arg(long)]
+    validator: Option<String>,
+    /// Print the report as JSON on stdout (also on failure, with `ok: false`).
+    #[arg(long)]
+    json: bool,
+}
+
+/// What an audit found.
+#[derive(Debug, Serialize, Default)]
+struct Report {
+    ok: bool,
+    ledger: String,
+    validator: String,
+    records: usize,
+    rounds: usize,
+    /// The round whose commitment is on chain now (older ones are superseded).
+    committed_round: Option<u64>,
+    /// The weights the ledger gives after its last round, by uid.
+    replayed_weights: Vec<(u16, u16)>,
+    /// The validator's weights on chain, by uid.
+    chain_weights: Vec<(u16, u16)>,
+    /// The round whose replayed weights equal the chain's.
+    weights_match_round: Option<u64>,
+    rounds_replayed: Vec<ReplayedRound>,
+    error: Option<String>,
+}
+
+/// Runs the subcommand.
+pub fn run(args: Args) -> Result<()> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    let mut report = Report {
+        ledger: args.ledger.display().to_string(),
+        ..Report::default()
+    };
+    let outcome = runtime.block_on(audit(&args, &mut report));
+    if let Err(e) = &outcome {
+        report.error = Some(format!("{e:#}"));
+    }
+    report.ok = outcome.is_ok();
+    if args.json {
+        print_json(&report)?;
+    } else if report.ok {
+        println!(
+            "audit passed: {} records of {} over {} rounds; items commitment of round {} on chain; \
+             weights on chain are the ledger's after round {}",
+            report.records,
+            report.validator,
+            report.rounds,
+            report.committed_round.map_or("-".into(), |r| r.to_string()),
+            report.weights_match_round.map_or("-".into(), |r| r.to_string()),
+        );
+    }
+    outcome.context("audit failed")
+}
+
+async fn audit(args: &Args, report: &mut Report) -> Result<()> {
+    let dir = LedgerDir::new(&args.ledger);
+    let ledger = dir.read_ledger()?;
+    let published = dir.read_rounds()?;
+    report.records = ledger.records.len();
+    report.rounds = published.manifests.len();
+    check_rounds(&published)?;
+    let validator = match &args.validator {
+        Some(v) => v.clone(),
+        None => signer(&ledger)
+            .ok_or_else(|| anyhow!("{} holds no record", dir.ledger_file().display()))?,
+    };
+    report.validator = validator.clone();
+    // The ledger on its own first (signatures, hash chain, one signer, items),
+    // so a record signed by another key is named before the chain is asked.
+    ledger.verify(&Expectations {
+        validator: Some(&validator),
+        start: None,
+        committed_roots: None,
+        items: Some(&published.items),
+    })?;
+
+    let chain = args.chain.connect().await?;
+    let netuid = args.chain.netuid();
+    let commitments = chain.commitments(netuid).await?;
+    let on_chain = commitments
+        .iter()
+        .find(|c| c.hotkey == validator)
+        .ok_or_else(|| anyhow!("validator {validator} has no commitment on chain"))?;
+    let committed: ItemsCommitment = on_chain.data.parse().with_context(|| {
+        format!(
+            "validator {validator}'s commitment {:?} is not an items commitment",
+            on_chain.data
+        )
+    })?;
+    let manifest = published
+        .manifests
+        .get(&committed.sync_block)
+        .ok_or_else(|| {
+            anyhow!(
+                "round {}: committed on chain ({}) but not published in the ledger directory",
+                committed.sync_block,
+                on_chain.data
+            )
+        })?;
+    if manifest.commitment != on_chain.data {
+        bail!(
+            "round {}: field commitment: published {:?}, on chain {:?}",
+            committed.sync_block,
+            manifest.commitment,
+            on_chain.data
+        );
+    }
+    report.committed_round = Some(committed.sync_block);
+    // Rounds up to the one on chain: their roots as published (each checked
+    // above to hash to its commitment string); later rounds have none.
+    let roots: BTreeMap<RoundKey, Digest> = published
+        .manifests
+        .range(..=committed.sync_block)
+        .flat_map(|(sync, m)| m.competitions.iter().map(move |c| ((*sync, c.id), c.root)))
+        .collect();
+    ledger.verify(&Expectations {
+        validator: Some(&validator),
+        start: None,
+        committed_roots: Some(&roots),
+        items: Some(&published.items),
+    })?;
+
+    let registry = registry(args.defs.as_deref())?;
+    let metagraph = chain.metagraph(netuid).await?;
+    let records: Vec<_> = ledger.records.iter().map(|(_, r)| &r.record).collect();
+    let replayed = replay(&records, &registry, &metagraph);
+    report.replayed_weights = replayed
+        .last()
+        .map(|r| r.weights.clone())
+        .unwrap_or_default();
+    let uid = metagraph
+        .by_hotkey(&validator)
+        .map(|n| n.uid)
+        .ok_or_else(|| anyhow!("validator {validator} is not registered on subnet {netuid}"))?;
+    let weights = chain.weights(netuid).await?;
+    report.chain_weights = weights
+        .iter()
+        .find(|(setter, _)| *setter == uid)
+        .map(|(_, w)| w.iter().map(|(u, v)| (u.0, *v)).collect())
+        .unwrap_or_default();
+    report.rounds_replayed = replayed;
+    weights_match(report, uid)
+}
+
+/// The hotkey that signed most of the ledger's records (the first of those
+/// tied): the validator whose ledger it is, unless `--validator` says
+/// otherwise. `None` for an empty ledger.
+fn signer(ledger: &Ledger) -> Option<String> {
+    let mut counts: Vec<(&str, usize)> = Vec::new();
+    for (_, r) in &ledger.records {
+        let hotkey = r.record.validator.hotkey.as_str();
+        match counts.iter_mut().find(|(h, _)| *h == hotkey) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((hotkey, 1)),
+        }
+    }
+    let most = counts.iter().map(|(_, n)| *n).max()?;
+    counts
+        .into_iter()
+        .find(|(_, n)| *n == most)
+        .map(|(h, _)| h.to_string())
+}
+
+/// Every published round's items hash to its roots, and its roots to its
+/// commitment string.
+fn check_rounds(published: &PublishedRounds) -> Result<()> {
+    for (sync, m) in &published.manifests {
+        let mut pairs = Vec::new();
+        for c in &m.competitions {
+            let items = published
+                .items
+                .get(&(*sync, c.id))
+                .ok_or_else(|| anyhow!("round {sync} competition {}: no items", c.id))?;
+            let root = items.root();
+            if root != c.root {
+                bail!(
+                    "round {sync} competition {}: field root: the items hash to {root}, round.json says {}",
+                    c.id,
+                    c.root
+                );
+            }
+            pairs.push((c.id, root));
+        }
+        let expected = ItemsCommitment::of_round(*sync, &pairs).to_string();
+        if m.commitment != expected {
+            bail!(
+                "round {sync}: field commitment: round.json says {:?}, its roots give {expected:?}",
+                m.commitment
+            );
+        }
+    }
+    Ok(())
+}
+
+/// The chain's weights must be what the ledger gives after one of its
+/// rounds (the validator sets weights at most once per rate-limit period).
+fn weights_match(report: &mut Report, uid: Uid) -> Result<()> {
+    if report.chain_weights.is_empty() {
+        bail!(
+            "validator uid {} has no weights on chain (the ledger gives {:?})",
+            uid.0,
+            report.replayed_weights
+        );
+    }
+    report.weights_match_round = report
+        .rounds_replayed
+        .iter()
+        .rev()
+        .find(|r| r.weights == report.chain_weights)
+        .map(|r| r.sync_block);
+    if report.weights_match_round.is_none() {
+        bail!(
+            "field weights: validator uid {} has {:?} on chain, but its ledger gives {:?} after round {}",
+            uid.0,
+            report.chain_weights,
+            report.replayed_weights,
+            report
+                .rounds_replayed
+                .last()
+                .map_or("-".into(), |r| r.sync_block.to_string())
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,329 @@
+//! Verifiable evaluation end to end through the `gauntlet` binary on tiny
+//! models: a validator round commits its items' root on chain and publishes a
+//! signed ledger; `gauntlet audit` passes on it, and fails (non-zero exit, a
+//! message naming what) on each tampering: a changed score, a dropped sample,
+//! records swapped, another key's signature, items that do not match their
+//! root, a truncated file, and a validator that lies consistently about a
+//! score (its weights on chain no longer follow from its ledger).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use gauntlet_chain::Wallet;
+use gauntlet_ledger::{Digest, KeypairSigner, Ledger, SignedRecord};
+use gauntlet_validator::testing::{self, World, NETUID};
+
+/// A definitions directory running TINY with `word_samples` samples.
+fn defs(dir: &Path, word_samples: u32) -> String {
+    std::fs::create_dir_all(dir).unwrap();
+    let tiny = testing::COMPETITION_TOML.replace(
+        "dataset_kwargs = { samples = 4 }",
+        &format!("dataset_kwargs = {{ samples = {word_samples} }}"),
+    );
+    std::fs::write(dir.join("tiny.toml"), tiny).unwrap();
+    std::fs::write(dir.join("schedule.toml"), testing::SCHEDULE_TOML).unwrap();
+    dir.to_string_lossy().into_owned()
+}
+
+fn chain_args(dir: &Path) -> Vec<String> {
+    vec![
+        "--chain".into(),
+        "local".into(),
+        "--chain-db".into(),
+        dir.join("chain.sqlite").to_string_lossy().into_owned(),
+        "--netuid".into(),
+        NETUID.0.to_string(),
+    ]
+}
+
+/// `gauntlet audit --json` of `ledger`; the report and whether it passed.
+fn audit(dir: &Path, ledger: &Path, defs: &str) -> (Output, serde_json::Value) {
+    let o = Command::new(env!("CARGO_BIN_EXE_gauntlet"))
+        .arg("audit")
+        .arg("--ledger")
+        .arg(ledger)
+        .args(chain_args(dir))
+        .args(["--defs", defs, "--json"])
+        .output()
+        .unwrap();
+    let report = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {
+        panic!(
+            "audit printed no JSON ({e}): {}",
+            String::from_utf8_lossy(&o.stderr)
+        )
+    });
+    (o, report)
+}
+
+/// Copies the ledger directory `from` to a fresh `to` and applies `edit` to
+/// its `ledger.jsonl` lines.
+fn tampered(from: &Path, to: &Path, edit: impl FnOnce(&mut Vec<String>)) -> PathBuf {
+    copy_dir(from, to);
+    let file = to.join("ledger.jsonl");
+    let mut lines: Vec<String> = std::fs::read_to_string(&file)
+        .unwrap()
+        .lines()
+        .map(String::from)
+        .collect();
+    edit(&mut lines);
+    std::fs::write(&file, lines.join("\n") + "\n").unwrap();
+    to.to_path_buf()
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let target = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), target).unwrap();
+        }
+    }
+}
+
+/// Rewrites a line's record through `edit`, keeping its hash field right.
+fn edit_record(line: &str, edit: impl FnOnce(&mut serde_json::Value)) -> String {
+    let mut v: serde_json::Value = serde_json::from_str(line).unwrap();
+    edit(&mut v["record"]);
+    let bytes = gauntlet_ledger::canonical::to_canonical(&v["record"]);
+    v["hash"] = Digest::of(&bytes).hex().into();
+    String::from_utf8(gauntlet_ledger::canonical::to_canonical(&v)).unwrap()
+}
+
+fn assert_fails(o: &Output, report: &serde_json::Value, needle: &str) {
+    assert!(!o.status.success(), "audit passed: {report}");
+    assert_eq!(report["ok"], false);
+    let error = report["error"].as_str().unwrap_or_default();
+    assert!(error.contains(needle), "{needle:?} not in {error:?}");
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_round_is_audited_and_every_tampering_fails() {
+    let tmp = tempfile::tempdir().unwrap();
+    let world = World::new(tmp.path());
+    let wallets = tmp.path().join("wallets");
+    let (validator, _) = Wallet::create(&wallets, "v", "h", false).unwrap();
+    world.add_validator(&validator);
+    for (i, seed) in [41u64, 42, 43].iter().enumerate() {
+        let m = world.model(&format!("m{i}"), *seed);
+        world
+            .push(&testing::hotkey(i as u8 + 1), &m, &format!("miner{i}/tiny"))
+            .await;
+        world.chain.advance(1).unwrap();
+    }
+    world.chain.advance(20).unwrap();
+    let defs = defs(&tmp.path().join("defs"), 6);
+    let ledger = tmp.path().join("ledger");
+    let o = Command::new(env!("CARGO_BIN_EXE_gauntlet"))
+        .args(["validator", "run", "--once"])
+        .args(chain_args(tmp.path()))
+        .args(["--hub", "local", "--hub-dir"])
+        .arg(tmp.path().join("hub"))
+        .args(["--wallet", "v", "--hotkey", "h", "--wallet-dir"])
+        .arg(&wallets)
+        .arg("--state")
+        .arg(tmp.path().join("v.sqlite"))
+        .arg("--ledger-dir")
+        .arg(&ledger)
+        .args(["--defs", &defs])
+        .env("GAUNTLET_CACHE", tmp.path().join("data"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+
+    // The validator's commitment is its items root; miners' readers skip it.
+    let commitments = gauntlet_chain::Chain::commitments(&world.chain, NETUID)
+        .await
+        .unwrap();
+    let mine = commitments
+        .iter()
+        .find(|c| c.hotkey == validator.ss58())
+        .expect("the validator committed");
+    assert!(mine.data.starts_with("gauntlet-items:1:"), "{}", mine.data);
+    let state = gauntlet_validator::State::open(&tmp.path().join("v.sqlite")).unwrap();
+    assert!(state
+        .models()
+        .unwrap()
+        .iter()
+        .all(|m| m.key.hotkey != validator.ss58()));
+    assert_eq!(state.ledger_lines().unwrap().len(), 3);
+
+    let (o, report) = audit(tmp.path(), &ledger, &defs);
+    assert!(o.status.success(), "{report}");
+    assert_eq!(report["ok"], true);
+    assert_eq!(report["records"], 3);
+    assert_eq!(report["validator"], validator.ss58());
+    assert_eq!(report["chain_weights"], report["replayed_weights"]);
+    // Without --json: one line on stdout saying what passed.
+    let o = Command::new(env!("CARGO_BIN_EXE_gauntlet"))
+        .arg("audit")
+        .arg("--ledger")
+        .arg(&ledger)
+        .args(chain_args(tmp.path()))
+        .args(["--defs", &defs])
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(stdout.starts_with("audit passed: 3 records"), "{stdout}");
+    let text = Ledger::from_jsonl(
+        &std::fs::read_to_string(ledger.join("ledger.jsonl")).unwrap(),
+        "ledger",
+    )
+    .unwrap();
+    let best = text
+        .records
+        .iter()
+        .filter_map(|(_, r)| r.record.score)
+        .fold(f64::INFINITY, f64::min);
+    assert!(best.is_finite());
+
+    let t = |name: &str| tmp.path().join("tampered").join(name);
+    // A score changed (hash fixed up, signature not).
+    let dir = tampered(&ledger, &t("score"), |l| {
+        l[1] = edit_record(&l[1], |r| r["samples"][0]["score"] = 0.0.into());
+    });
+    let (o, r) = audit(tmp.path(), &dir, &defs);
+    assert_fails(&o, &r, "signature");
+    assert!(r["error"].as_str().unwrap().contains("line 2"), "{r}");
+    // A sample dropped.
+    let dir = tampered(&ledger, &t("dropped"), |l| {
+        l[0] = edit_record(&l[0], |r| {
+            r["samples"].as_array_mut().unwrap().pop();
+        });
+    });
+    let (o, r) = audit(tmp.path(), &dir, &defs);
+    assert_fails(&o, &r, "signature");
+    // Two records swapped.
+    let dir = tampered(&ledger, &t("swapped"), |l| l.swap(0, 2));
+    let (o, r) = audit(tmp.path(), &dir, &defs);
+    assert_fails(&o, &r, "prev_hash");
+    // Signed by another key.
+    let other = KeypairSigner::from_seed(&[9; 32]).unwrap();
+    let dir = tampered(&ledger, &t("other-key"), |l| {
+        let s = SignedRecord::from_line(&l[0], "l", 1).unwrap();
+        l[0] = SignedRecord::sign(s.record, &other).unwrap().to_line();
+    });
+    let (o, r) = audit(tmp.path(), &dir, &defs);
+    assert_fails(&o, &r, "validator.hotkey");
+    assert!(r["error"].as_str().unwrap().contains("line 1"), "{r}");
+    // Items that do not match their root.
+    let dir = tampered(&ledger, &t("items"), |_| {});
+    let round = std::fs::read_dir(dir.join("rounds"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let items = round.join(format!("items-{}.jsonl", testing::COMPETITION.0));
+    let text = std::fs::read_to_string(&items).unwrap();
+    let first = text.lines().next().unwrap();
+    let mut v: serde_json::Value = serde_json::from_str(first).unwrap();
+    v["item"] = serde_json::json!({"changed": true});
+    let changed = text.replacen(first, &v.to_string(), 1);
+    std::fs::write(&items, changed).unwrap();
+    let (o, r) = audit(tmp.path(), &dir, &defs);
+    assert_fails(&o, &r, "root");
+    // A truncated ledger file.
+    let dir = tampered(&ledger, &t("truncated"), |l| {
+        let last = l.len() - 1;
+        let cut = l[last].len() / 2;
+        l[last].truncate(cut);
+    });
+    let (o, r) = audit(tmp.path(), &dir, &defs);
+    assert_fails(&o, &r, "malformed");
+    // A validator lying consistently: the loser's score made the best, the
+    // record re-signed with the validator's own key and re-chained. Every
+    // signature holds; the weights on chain no longer follow.
+    let dir = tampered(&ledger, &t("liar"), |l| {
+        let mut prev = Digest::ZERO;
+        let mut records: Vec<SignedRecord> = l
+            .iter()
+            .enumerate()
+            .map(|(i, x)| SignedRecord::from_line(x, "l", i + 1).unwrap())
+            .collect();
+        let worst = records
+            .iter()
+            .enumerate()
+            .max_by(|a, b| {
+                let s = |r: &SignedRecord| r.record.score.unwrap_or(f64::INFINITY);
+                s(a.1).total_cmp(&s(b.1))
+            })
+            .map(|(i, _)| i)
+            .unwrap();
+        let key = gauntlet_ledger::KeypairSigner::from_seed(validator.seed()).unwrap();
+        for (i, r) in records.iter_mut().enumerate() {
+            let mut rec = r.record.clone();
+            if i == worst {
+                rec.score = Some(best / 2.0);
+            }
+            rec.prev_hash = prev;
+            *r = SignedRecord::sign(rec, &key).unwrap();
+            prev = r.hash();
+        }
+        *l = records.iter().map(SignedRecord::to_line).collect();
+    });
+    let (o, r) = audit(tmp.path(), &dir, &defs);
+    assert_fails(&o, &r, "field weights");
+}
+
+/// `gauntlet demo` on SmolLM2 (real models, real datasets, two samples per
+/// task): its round's root is committed, its ledger signed, and `gauntlet
+/// audit` passes on it; one sample's score changed fails it. Gated on the
+/// model and the fetched datasets, as the other SmolLM2 tests are.
+#[test]
+fn the_demo_ledger_passes_its_audit() {
+    let Some(model) = std::env::var_os("GAUNTLET_SMOLLM2_DIR") else {
+        if std::env::var("CI").is_ok_and(|v| !v.is_empty()) {
+            panic!("CI is set and SmolLM2 (GAUNTLET_SMOLLM2_DIR) is missing");
+        }
+        eprintln!("skipped: GAUNTLET_SMOLLM2_DIR not set");
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("demo");
+    let o = Command::new(env!("CARGO_BIN_EXE_gauntlet"))
+        .args(["demo", "--json", "--samples", "2", "--dir"])
+        .arg(&dir)
+        .arg("--model")
+        .arg(&model)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let out: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let ledger = PathBuf::from(out["ledger"].as_str().expect("the demo names its ledger"));
+    // The demo's subnet is netuid 1.
+    let audit_of = |ledger: &Path| {
+        let o = Command::new(env!("CARGO_BIN_EXE_gauntlet"))
+            .arg("audit")
+            .arg("--ledger")
+            .arg(ledger)
+            .args(["--chain", "local", "--chain-db"])
+            .arg(dir.join("chain.sqlite"))
+            .args(["--netuid", "1", "--json"])
+            .output()
+            .unwrap();
+        let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        (o, report)
+    };
+    let (o, report) = audit_of(&ledger);
+    assert!(o.status.success(), "{report}");
+    assert!(report["records"].as_u64().unwrap() >= 3, "{report}");
+    assert_eq!(report["chain_weights"], report["replayed_weights"]);
+
+    let bad = tampered(&ledger, &tmp.path().join("bad"), |l| {
+        let i = l
+            .iter()
+            .position(|x| x.contains("\"verdict\":\"evaluated\""))
+            .unwrap();
+        l[i] = edit_record(&l[i], |r| r["samples"][0]["score"] = 0.25.into());
+    });
+    let (o, r) = audit_of(&bad);
+    assert_fails(&o, &r, "field signature");
+}

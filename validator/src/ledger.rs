@@ -1,0 +1,160 @@
+//! The validator's side of verifiable evaluation (`gauntlet-ledger`): a
+//! round's items drawn and committed on chain before any model runs, and one
+//! signed record per evaluation, built here and stored by the state.
+
+use std::path::Path;
+
+use gauntlet_chain::Hotkey;
+use gauntlet_ledger::{
+    finite, CompetitionRef, Digest, Item, ItemSet, LedgerDir, LedgerError, LedgerRecord, ModelRef,
+    RoundRef, RuntimeRef, SampleEntry, Signer, TaskAggregate, ValidatorRef, FORMAT_VERSION,
+};
+
+use crate::round::Candidate;
+use crate::state::{Evaluation, State, StateError};
+use crate::suite::{PreparedTask, TaskDetail};
+
+/// The validator's hotkey as a ledger [`Signer`] (sr25519, `substrate` context).
+pub struct HotkeySigner<'a>(pub &'a Hotkey);
+
+impl Signer for HotkeySigner<'_> {
+    fn public_key(&self) -> [u8; 32] {
+        self.0.public_key()
+    }
+
+    fn sign(&self, msg: &[u8]) -> [u8; 64] {
+        self.0.sign(msg)
+    }
+}
+
+/// A competition's items this round: every prepared task's samples as the
+/// suite serialises them, tasks in the competition's order, each in draw
+/// order. A task without input (dropped, invalid) has no items.
+pub fn competition_items(prepared: &[PreparedTask]) -> Result<ItemSet, serde_json::Error> {
+    let mut items = Vec::new();
+    for task in prepared {
+        let Ok(samples) = &task.input else {
+            continue;
+        };
+        let value = serde_json::to_value(samples)?;
+        let Some(list) = value.get("samples").and_then(|v| v.as_array()) else {
+            continue;
+        };
+        for (index, item) in list.iter().enumerate() {
+            items.push(Item {
+                task: task.name.clone(),
+                index: index as u64,
+                item: item.clone(),
+            });
+        }
+    }
+    Ok(ItemSet { items })
+}
+
+/// What every record of one competition's round shares.
+#[derive(Debug, Clone)]
+pub(crate) struct RecordContext {
+    pub round: RoundRef,
+    pub competition: CompetitionRef,
+    pub runtime: RuntimeRef,
+    pub items: ItemSet,
+    pub items_root: Digest,
+}
+
+impl RecordContext {
+    /// The record of `eval` (a model of this round), chained after `prev`;
+    /// its validator is filled when signed.
+    pub fn record(
+        &self,
+        c: &Candidate,
+        repo_hash: Option<String>,
+        eval: &Evaluation,
+        details: &[TaskDetail],
+        prev: Digest,
+    ) -> LedgerRecord {
+        // A model that never ran has no samples; one that ran has one per item.
+        let ran = !details.is_empty();
+        let samples: Vec<SampleEntry> = if ran {
+            self.items
+                .items
+                .iter()
+                .map(|item| SampleEntry {
+                    task: item.task.clone(),
+                    index: item.index,
+                    item_hash: item.hash(),
+                    output: None,
+                    score: details
+                        .iter()
+                        .find(|d| d.name == item.task)
+                        .and_then(|d| d.per_sample.get(item.index as usize).copied().flatten())
+                        .and_then(finite),
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let tasks = eval
+            .tasks
+            .as_array()
+            .map(|outcomes| {
+                outcomes
+                    .iter()
+                    .filter_map(|o| {
+                        let name = o.get("name")?.as_str()?.to_string();
+                        let count = samples.iter().filter(|s| s.task == name).count() as u64;
+                        Some(TaskAggregate {
+                            score: o.get("raw_score").and_then(|v| v.as_f64()).and_then(finite),
+                            samples: count,
+                            name,
+                        })
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        LedgerRecord {
+            format: FORMAT_VERSION,
+            round: self.round.clone(),
+            competition: self.competition.clone(),
+            validator: ValidatorRef {
+                hotkey: String::new(),
+                public_key: String::new(),
+            },
+            model: ModelRef {
+                uid: c.uid.0,
+                hotkey: c.key.hotkey.clone(),
+                commitment: c.key.commitment.clone(),
+                repo: c.commitment.repo_id(),
+                commit: c.commitment.commit().to_string(),
+                commit_block: c.commit_block.0,
+                repo_hash,
+            },
+            runtime: self.runtime.clone(),
+            items_root: self.items_root,
+            samples,
+            tasks,
+            score: finite(eval.score),
+            verdict: eval.verdict.label().to_string(),
+            prev_hash: prev,
+        }
+    }
+}
+
+/// Why the ledger files could not be written (the state keeps everything:
+/// they are written again after the next competition).
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    /// Reading the state failed.
+    #[error(transparent)]
+    State(#[from] StateError),
+    /// Writing the directory failed.
+    #[error(transparent)]
+    Ledger(#[from] LedgerError),
+}
+
+/// Writes the state's whole ledger to `dir`'s `ledger.jsonl` (replacing it).
+pub fn export(state: &State, dir: &Path) -> Result<usize, ExportError> {
+    let lines = state.ledger_lines()?;
+    let ledger = gauntlet_ledger::Ledger::from_jsonl(&lines.join("\n"), "validator state")?;
+    LedgerDir::new(dir).write_ledger(ledger.records.iter().map(|(_, r)| r))?;
+    Ok(ledger.records.len())
+}

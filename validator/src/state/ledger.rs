@@ -1,0 +1,133 @@
+//! The signed ledger in the state: each evaluation's record is signed and
+//! stored in the same transaction as the evaluation itself, chained to the
+//! record before it, so a validator killed at any point never holds an
+//! evaluation without its record, nor a gap in the chain.
+
+use gauntlet_constants::{Block, CompetitionId};
+use gauntlet_ledger::{Digest, LedgerError, SignedRecord};
+use rusqlite::{params, OptionalExtension, Transaction};
+
+use super::{Evaluation, State, StateError};
+use crate::suite::TaskDetail;
+
+/// Signs the record of an evaluation given the previous record's hash.
+pub type SignRecord<'a> = &'a dyn Fn(Digest) -> Result<SignedRecord, LedgerError>;
+
+/// A round's items commitment as the state holds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ItemCommitmentRow {
+    /// The commitment string.
+    pub commitment: String,
+    /// The block the chain took it at; `None` while it has not.
+    pub committed_block: Option<Block>,
+}
+
+fn head(tx: &Transaction<'_>) -> Result<Digest, StateError> {
+    let last: Option<String> = tx
+        .query_row(
+            "SELECT hash FROM ledger ORDER BY seq DESC LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .optional()?;
+    match last {
+        None => Ok(Digest::ZERO),
+        Some(h) => h.parse().map_err(|e: gauntlet_ledger::DigestParseError| {
+            StateError::Ledger(LedgerError::Encode(format!("stored ledger hash: {e}")))
+        }),
+    }
+}
+
+impl State {
+    /// Saves an evaluation as [`State::save_evaluation`] does and, in the same
+    /// transaction, its ledger record: `sign` gets the hash of the last
+    /// stored record (zero for the first). A record already stored for this
+    /// model and round is kept.
+    pub fn save_evaluation_signed(
+        &mut self,
+        sync: Block,
+        competition: CompetitionId,
+        eval: &Evaluation,
+        details: &[TaskDetail],
+        sign: SignRecord<'_>,
+    ) -> Result<(), StateError> {
+        let tx = self.conn.transaction()?;
+        Self::write_evaluation(&tx, sync, competition, eval, details)?;
+        let exists: Option<i64> = tx
+            .query_row(
+                "SELECT seq FROM ledger WHERE sync_block = ?1 AND competition_id = ?2
+                 AND hotkey = ?3 AND commitment = ?4",
+                params![
+                    sync.0 as i64,
+                    competition.0,
+                    eval.key.hotkey,
+                    eval.key.commitment
+                ],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if exists.is_none() {
+            let record = sign(head(&tx)?)?;
+            tx.execute(
+                "INSERT INTO ledger (sync_block, competition_id, hotkey, commitment, hash, line)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![
+                    sync.0 as i64,
+                    competition.0,
+                    eval.key.hotkey,
+                    eval.key.commitment,
+                    record.hash().hex(),
+                    record.to_line(),
+                ],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Every ledger line, in chain order.
+    pub fn ledger_lines(&self) -> Result<Vec<String>, StateError> {
+        let mut stmt = self.conn.prepare("SELECT line FROM ledger ORDER BY seq")?;
+        let lines = stmt
+            .query_map([], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        Ok(lines)
+    }
+
+    /// The round's items commitment, if one was made.
+    pub fn item_commitment(&self, sync: Block) -> Result<Option<ItemCommitmentRow>, StateError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT commitment, committed_block FROM item_commitments WHERE sync_block = ?1",
+                [sync.0 as i64],
+                |r| {
+                    Ok(ItemCommitmentRow {
+                        commitment: r.get(0)?,
+                        committed_block: r.get::<_, Option<i64>>(1)?.map(|b| Block(b as u64)),
+                    })
+                },
+            )
+            .optional()?)
+    }
+
+    /// Records the round's items commitment and, once the chain took it, the
+    /// block it took it at.
+    pub fn record_item_commitment(
+        &self,
+        sync: Block,
+        commitment: &str,
+        committed_block: Option<Block>,
+    ) -> Result<(), StateError> {
+        self.conn.execute(
+            "INSERT OR REPLACE INTO item_commitments (sync_block, commitment, committed_block)
+             VALUES (?1, ?2, ?3)",
+            params![
+                sync.0 as i64,
+                commitment,
+                committed_block.map(|b| b.0 as i64)
+            ],
+        )?;
+        Ok(())
+    }
+}
