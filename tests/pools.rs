@@ -43,17 +43,8 @@ async fn a_pool_pays_exactly_its_funds_by_the_leaderboard_once() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
     let world = World::new(dir);
-    let v = hotkey(100);
-    world.add_validator(&v);
-    let a = world.model("a", 1);
-    let b = world.model("b", 2);
-    world.push(&hotkey(1), &a, "alice/tiny").await;
-    world.chain.advance(1).unwrap();
-    world.push(&hotkey(2), &b, "bob/tiny").await;
-    world.chain.advance(1).unwrap();
-    // The same files as alice's, later: a copy, never paid.
-    world.push(&hotkey(3), &a, "carol/tiny").await;
-    world.chain.advance(20).unwrap();
+    // Carol's model is alice's files, later: a copy, never paid.
+    let (v, _) = world.stage_two_models_and_a_copy().await;
 
     let defs = dir.join("defs");
     std::fs::create_dir_all(&defs).unwrap();

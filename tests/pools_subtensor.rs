@@ -53,16 +53,7 @@ async fn a_subtensor_pool_is_printed_to_sign_and_recorded_once_it_lands() {
     let dir = tmp.path();
     // A round on a local network: two ranked models and a copy.
     let world = World::new(dir);
-    let v = hotkey(100);
-    world.add_validator(&v);
-    let a = world.model("a", 1);
-    let b = world.model("b", 2);
-    world.push(&hotkey(1), &a, "alice/tiny").await;
-    world.chain.advance(1).unwrap();
-    world.push(&hotkey(2), &b, "bob/tiny").await;
-    world.chain.advance(1).unwrap();
-    world.push(&hotkey(3), &a, "carol/tiny").await;
-    world.chain.advance(20).unwrap();
+    let (v, _) = world.stage_two_models_and_a_copy().await;
     let mut validator = world.validator(v, "v.sqlite");
     validator.run_round().await.unwrap();
     world.chain.advance(60).unwrap();

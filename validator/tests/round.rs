@@ -440,16 +440,7 @@ async fn a_round_commits_its_items_first_and_signs_every_evaluation() {
 
     let tmp = tempfile::tempdir().unwrap();
     let world = World::new(tmp.path());
-    let v = hotkey(100);
-    world.add_validator(&v);
-    let a = world.model("a", 1);
-    let b = world.model("b", 2);
-    world.push(&hotkey(1), &a, "alice/tiny").await;
-    world.chain.advance(1).unwrap();
-    world.push(&hotkey(2), &b, "bob/tiny").await;
-    world.chain.advance(1).unwrap();
-    let uid_copy = world.push(&hotkey(3), &a, "carol/tiny").await;
-    world.chain.advance(20).unwrap();
+    let (v, [_, _, uid_copy]) = world.stage_two_models_and_a_copy().await;
 
     let hub = Arc::new(Watching {
         inner: gauntlet_hub::LocalHub::open(tmp.path().join("hub")).unwrap(),

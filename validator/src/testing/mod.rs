@@ -173,6 +173,24 @@ impl World {
 
     /// Registers a miner and pushes `model` as `repo` (verified under TINY's
     /// 100 MB cap); returns its uid.
+    /// The common network: the validator `hotkey(100)` staked, alice
+    /// (`hotkey(1)`) and bob (`hotkey(2)`) each with a tiny model a block
+    /// apart, then carol (`hotkey(3)`) with alice's files (a copy), and 20
+    /// blocks on. Returns the validator's key and the three uids.
+    pub async fn stage_two_models_and_a_copy(&self) -> (Hotkey, [u16; 3]) {
+        let v = hotkey(100);
+        self.add_validator(&v);
+        let a = self.model("a", 1);
+        let b = self.model("b", 2);
+        let alice = self.push(&hotkey(1), &a, "alice/tiny").await;
+        self.chain.advance(1).unwrap();
+        let bob = self.push(&hotkey(2), &b, "bob/tiny").await;
+        self.chain.advance(1).unwrap();
+        let carol = self.push(&hotkey(3), &a, "carol/tiny").await;
+        self.chain.advance(20).unwrap();
+        (v, [alice, bob, carol])
+    }
+
     pub async fn push(&self, key: &Hotkey, model: &Path, repo: &str) -> u16 {
         self.push_capped(key, model, repo, 100_000_000).await
     }
