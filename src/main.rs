@@ -69,6 +69,10 @@ enum Command {
     /// Check a validator's published ledger: signatures, hash chain, item
     /// roots against its on-chain commitment, and its weights recomputed.
     Audit(cmd::audit::Args),
+    /// Compare several validators' ledgers: each audited, each model's
+    /// scores side by side (median, MAD, agreement), disagreements settled by
+    /// re-running the disputed samples; the wrong validators named.
+    Consensus(cmd::consensus::Args),
 }
 
 fn main() -> std::process::ExitCode {
@@ -101,6 +105,7 @@ fn main() -> std::process::ExitCode {
         Command::Pool(c) => cmd::pool::run(c),
         Command::Dashboard(a) => cmd::dashboard::run(a),
         Command::Audit(a) => cmd::audit::run(a),
+        Command::Consensus(a) => cmd::consensus::run(a),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

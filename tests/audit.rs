@@ -275,7 +275,8 @@ async fn a_round_is_audited_and_every_tampering_fails() {
 
 /// `gauntlet demo` on SmolLM2 (real models, real datasets, two samples per
 /// task): its round's root is committed, its ledger signed, and `gauntlet
-/// audit` passes on it; one sample's score changed fails it. Gated on the
+/// audit` passes on it, three samples re-run with SmolLM2 included; one
+/// sample's score changed fails it. Gated on the
 /// model and the fetched datasets, as the other SmolLM2 tests are.
 #[test]
 fn the_demo_ledger_passes_its_audit() {
@@ -307,6 +308,9 @@ fn the_demo_ledger_passes_its_audit() {
             .args(["--chain", "local", "--chain-db"])
             .arg(dir.join("chain.sqlite"))
             .args(["--netuid", "1", "--json"])
+            // Three samples scored again by SmolLM2, as the validator did.
+            .args(["--replay", "3", "--hub", "local", "--hub-dir"])
+            .arg(dir.join("hub"))
             .output()
             .unwrap();
         let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
@@ -316,6 +320,11 @@ fn the_demo_ledger_passes_its_audit() {
     assert!(o.status.success(), "{report}");
     assert!(report["records"].as_u64().unwrap() >= 3, "{report}");
     assert_eq!(report["chain_weights"], report["replayed_weights"]);
+    assert_eq!(
+        report["replayed_samples"].as_array().unwrap().len(),
+        3,
+        "{report}"
+    );
 
     let bad = tampered(&ledger, &tmp.path().join("bad"), |l| {
         let i = l
@@ -326,4 +335,182 @@ fn the_demo_ledger_passes_its_audit() {
     });
     let (o, r) = audit_of(&bad);
     assert_fails(&o, &r, "field signature");
+}
+
+/// Runs `validator run --once` as `wallet` with its own state and ledger.
+fn run_validator(dir: &Path, wallets: &Path, wallet: &str, defs: &str) -> PathBuf {
+    let ledger = dir.join(format!("ledger-{wallet}"));
+    let o = Command::new(env!("CARGO_BIN_EXE_gauntlet"))
+        .args(["validator", "run", "--once"])
+        .args(chain_args(dir))
+        .args(["--hub", "local", "--hub-dir"])
+        .arg(dir.join("hub"))
+        .args(["--wallet", wallet, "--hotkey", "h", "--wallet-dir"])
+        .arg(wallets)
+        .arg("--state")
+        .arg(dir.join(format!("{wallet}.sqlite")))
+        .arg("--ledger-dir")
+        .arg(&ledger)
+        .args(["--defs", defs])
+        .env("GAUNTLET_CACHE", dir.join("data"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    ledger
+}
+
+/// `gauntlet <command> … --json` with the chain, the hub and the data of
+/// `dir`; the output and its report.
+fn run_json(
+    dir: &Path,
+    command: &str,
+    ledgers: &[&Path],
+    extra: &[&str],
+) -> (Output, serde_json::Value) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_gauntlet"));
+    cmd.arg(command);
+    for l in ledgers {
+        if command == "audit" {
+            cmd.arg("--ledger");
+        }
+        cmd.arg(l);
+    }
+    let o = cmd
+        .args(chain_args(dir))
+        .args(["--hub", "local", "--hub-dir"])
+        .arg(dir.join("hub"))
+        .args(extra)
+        .arg("--json")
+        .env("GAUNTLET_CACHE", dir.join("data"))
+        .output()
+        .unwrap();
+    let report = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{command} printed no JSON ({e}): {}",
+            String::from_utf8_lossy(&o.stderr)
+        )
+    });
+    (o, report)
+}
+
+/// Two validators on one local chain evaluate the same round; one of them
+/// then lies about one sample of the worst model (re-signed with its own key,
+/// so its ledger and its weights still pass its own audit). Two validators
+/// alone cannot say who is right; re-running the disputed sample names the
+/// liar, and `audit --replay` over every sample catches it on its own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn consensus_names_the_validator_that_lies() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let world = World::new(dir);
+    let wallets = dir.join("wallets");
+    let (honest, _) = Wallet::create(&wallets, "a", "h", false).unwrap();
+    let (liar, _) = Wallet::create(&wallets, "b", "h", false).unwrap();
+    world.add_validator(&honest);
+    world.add_validator(&liar);
+    for (i, seed) in [41u64, 42, 43].iter().enumerate() {
+        let m = world.model(&format!("m{i}"), *seed);
+        world
+            .push(&testing::hotkey(i as u8 + 1), &m, &format!("miner{i}/tiny"))
+            .await;
+        world.chain.advance(1).unwrap();
+    }
+    world.chain.advance(20).unwrap();
+    let defs = defs(&dir.join("defs"), 6);
+    let defs_args = ["--defs", defs.as_str()];
+    let a = run_validator(dir, &wallets, "a", &defs);
+    let b = run_validator(dir, &wallets, "b", &defs);
+
+    // Honest validators agree on every model.
+    let (o, r) = run_json(dir, "consensus", &[&a, &b], &defs_args);
+    assert!(o.status.success(), "{r}");
+    assert_eq!(r["ok"], true);
+    assert_eq!(r["models"].as_array().unwrap().len(), 3, "{r}");
+    assert!(r["models"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|m| m["agreed"] == true));
+    assert_eq!(r["agreement"][0]["agreed"], 3);
+
+    // The liar makes the worst model's first sample (and so its score) a
+    // little worse: the ranking, and so its weights, do not change.
+    let lying = tampered(&b, &dir.join("lying"), |l| {
+        let key = KeypairSigner::from_seed(liar.seed()).unwrap();
+        let mut records: Vec<SignedRecord> = l
+            .iter()
+            .enumerate()
+            .map(|(i, x)| SignedRecord::from_line(x, "l", i + 1).unwrap())
+            .collect();
+        let worst = records
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.record.score.is_some())
+            .max_by(|x, y| {
+                x.1.record
+                    .score
+                    .unwrap()
+                    .total_cmp(&y.1.record.score.unwrap())
+            })
+            .map(|(i, _)| i)
+            .unwrap();
+        let mut prev = Digest::ZERO;
+        for (i, r) in records.iter_mut().enumerate() {
+            let mut rec = r.record.clone();
+            if i == worst {
+                let s = rec.samples[0].score.unwrap();
+                rec.samples[0].score = Some(s + 0.5);
+                rec.score = rec.score.map(|x| x * 1.05);
+            }
+            rec.prev_hash = prev;
+            *r = SignedRecord::sign(rec, &key).unwrap();
+            prev = r.hash();
+        }
+        *l = records.iter().map(SignedRecord::to_line).collect();
+    });
+    let (o, r) = run_json(dir, "audit", &[&lying], &defs_args);
+    assert!(
+        o.status.success(),
+        "the lie passes an audit without re-runs: {r}"
+    );
+
+    // Two validators, no re-run: disputed, nobody named.
+    let (o, r) = run_json(dir, "consensus", &[&a, &lying], &defs_args);
+    assert!(!o.status.success());
+    assert_eq!(r["ok"], false);
+    assert_eq!(r["disputed"].as_array().unwrap().len(), 1, "{r}");
+    assert!(r["flagged"].as_array().unwrap().is_empty(), "{r}");
+
+    // Re-running the disputed sample names the liar, and only the liar.
+    let mut extra = defs_args.to_vec();
+    extra.extend(["--replay", "4"]);
+    let (o, r) = run_json(dir, "consensus", &[&a, &lying], &extra);
+    assert!(!o.status.success());
+    let flagged = r["flagged"].as_array().unwrap();
+    assert_eq!(flagged.len(), 1, "{r}");
+    assert_eq!(flagged[0]["validator"], liar.ss58());
+    let reason = flagged[0]["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("field score") && reason.contains("#0"),
+        "{reason}"
+    );
+    assert_eq!(r["replayed"].as_array().unwrap().len(), 1, "{r}");
+    assert!(r["disputed"].as_array().unwrap().is_empty(), "{r}");
+
+    // An audit re-running every sample catches the liar alone, and passes
+    // the honest validator with every sample reproduced.
+    extra = defs_args.to_vec();
+    extra.extend(["--replay", "1000"]);
+    let (o, r) = run_json(dir, "audit", &[&lying], &extra);
+    assert_fails(&o, &r, "field score");
+    let (o, r) = run_json(dir, "audit", &[&a], &extra);
+    assert!(o.status.success(), "{r}");
+    let replayed = r["replayed_samples"].as_array().unwrap();
+    let evaluated = std::fs::read_to_string(a.join("ledger.jsonl"))
+        .unwrap()
+        .lines()
+        .filter(|l| l.contains("\"verdict\":\"evaluated\""))
+        .count();
+    assert!(evaluated >= 2);
+    assert!(replayed.len() >= evaluated * 6, "{r}");
 }

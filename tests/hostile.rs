@@ -37,6 +37,7 @@ fn judge(kind: Kind, sizes: hostile::Sizes) -> Verdict {
         device: "cpu".into(),
         precision: None,
         oom_marker: None,
+        only: None,
     };
     let sandbox = ProcessSandbox::new(env!("CARGO_BIN_EXE_gauntlet"), Some(MEMORY_LIMIT));
     let start = Instant::now();

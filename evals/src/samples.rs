@@ -60,6 +60,22 @@ impl Samples {
         self.len() == 0
     }
 
+    /// The samples at `indices`, in that order (repeats allowed); `None`
+    /// when an index is out of range. Re-running chosen samples of a round
+    /// (`gauntlet audit --replay`) evaluates exactly these.
+    pub fn select(&self, indices: &[usize]) -> Option<Samples> {
+        fn pick<T: Clone>(v: &[T], indices: &[usize]) -> Option<Vec<T>> {
+            indices.iter().map(|&i| v.get(i).cloned()).collect()
+        }
+        Some(match self {
+            Samples::MultipleChoice(v) => Samples::MultipleChoice(pick(v, indices)?),
+            Samples::Reference(v) => Samples::Reference(pick(v, indices)?),
+            Samples::Documents(v) => Samples::Documents(pick(v, indices)?),
+            Samples::IfEval(v) => Samples::IfEval(pick(v, indices)?),
+            Samples::GoogleIfeval(v) => Samples::GoogleIfeval(pick(v, indices)?),
+        })
+    }
+
     /// Their kind.
     pub fn kind(&self) -> SampleKind {
         match self {
@@ -100,3 +116,19 @@ sample_set!(ReferencePrompt, Reference);
 sample_set!(String, Documents);
 sample_set!(IfEvalSample, IfEval);
 sample_set!(IfevalPrompt, GoogleIfeval);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn select_keeps_the_order_asked_and_refuses_a_missing_index() {
+        let docs = Samples::Documents(vec!["a".into(), "b".into(), "c".into()]);
+        assert_eq!(
+            docs.select(&[2, 0]),
+            Some(Samples::Documents(vec!["c".into(), "a".into()]))
+        );
+        assert_eq!(docs.select(&[]), Some(Samples::Documents(Vec::new())));
+        assert_eq!(docs.select(&[1, 3]), None);
+    }
+}

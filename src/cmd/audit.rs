@@ -10,18 +10,22 @@
 //! naming the round, model, sample and field, and a non-zero exit.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, bail, Context, Result};
+use gauntlet_competitions::Registry;
 use gauntlet_constants::Uid;
 use gauntlet_ledger::commitment::ItemsCommitment;
+use gauntlet_ledger::LedgerRecord;
 use gauntlet_ledger::{Digest, Expectations, Ledger, LedgerDir, PublishedRounds, RoundKey};
 use gauntlet_validator::audit::{replay, ReplayedRound};
+use gauntlet_validator::rerun::{self, Rerun};
 use serde::Serialize;
 
 use super::backends::ChainArgs;
 use super::competitions::registry;
 use super::print_json;
+use super::rerun::{rerun_all, RerunArgs};
 
 /// `gauntlet audit`.
 #[derive(clap::Args)]
@@ -43,14 +47,16 @@ pub struct Args {
     /// Print the report as JSON on stdout (also on failure, with `ok: false`).
     #[arg(long)]
     json: bool,
+    #[command(flatten)]
+    rerun: RerunArgs,
 }
 
 /// What an audit found.
 #[derive(Debug, Serialize, Default)]
-struct Report {
-    ok: bool,
+pub(crate) struct Report {
+    pub ok: bool,
     ledger: String,
-    validator: String,
+    pub validator: String,
     records: usize,
     rounds: usize,
     /// The round whose commitment is on chain now (older ones are superseded).
@@ -62,6 +68,9 @@ struct Report {
     /// The round whose replayed weights equal the chain's.
     weights_match_round: Option<u64>,
     rounds_replayed: Vec<ReplayedRound>,
+    /// Samples re-run with the local runtime (`--replay`), each with the
+    /// ledger's score and the re-run's.
+    replayed_samples: Vec<Rerun>,
     error: Option<String>,
 }
 
@@ -75,7 +84,16 @@ pub fn run(args: Args) -> Result<()> {
         ledger: args.ledger.display().to_string(),
         ..Report::default()
     };
-    let outcome = runtime.block_on(audit(&args, &mut report));
+    let target = Target {
+        ledger: &args.ledger,
+        chain: &args.chain,
+        defs: args.defs.as_deref(),
+        validator: args.validator.as_deref(),
+    };
+    let outcome = runtime.block_on(async {
+        let (ledger, registry) = check(&target, &mut report).await?;
+        replay_samples(&args, &ledger, &registry, &mut report).await
+    });
     if let Err(e) = &outcome {
         report.error = Some(format!("{e:#}"));
     }
@@ -92,19 +110,40 @@ pub fn run(args: Args) -> Result<()> {
             report.committed_round.map_or("-".into(), |r| r.to_string()),
             report.weights_match_round.map_or("-".into(), |r| r.to_string()),
         );
+        if !report.replayed_samples.is_empty() {
+            println!(
+                "{} samples re-run with the local runtime agree with the ledger (tolerance {})",
+                report.replayed_samples.len(),
+                args.rerun.tolerance
+            );
+        }
     }
     outcome.context("audit failed")
 }
 
-async fn audit(args: &Args, report: &mut Report) -> Result<()> {
-    let dir = LedgerDir::new(&args.ledger);
+/// What one audit checks: a ledger directory against a chain.
+pub(crate) struct Target<'a> {
+    /// The ledger directory.
+    pub ledger: &'a Path,
+    /// The chain.
+    pub chain: &'a ChainArgs,
+    /// Extra competition definitions.
+    pub defs: Option<&'a Path>,
+    /// The validator that must have signed it (default: its signer).
+    pub validator: Option<&'a str>,
+}
+
+/// Every check but the re-runs; on success, the ledger and the registry it
+/// was scored with.
+pub(crate) async fn check(t: &Target<'_>, report: &mut Report) -> Result<(Ledger, Registry)> {
+    let dir = LedgerDir::new(t.ledger);
     let ledger = dir.read_ledger()?;
     let published = dir.read_rounds()?;
     report.records = ledger.records.len();
     report.rounds = published.manifests.len();
     check_rounds(&published)?;
-    let validator = match &args.validator {
-        Some(v) => v.clone(),
+    let validator = match t.validator {
+        Some(v) => v.to_string(),
         None => signer(&ledger)
             .ok_or_else(|| anyhow!("{} holds no record", dir.ledger_file().display()))?,
     };
@@ -118,8 +157,8 @@ async fn audit(args: &Args, report: &mut Report) -> Result<()> {
         items: Some(&published.items),
     })?;
 
-    let chain = args.chain.connect().await?;
-    let netuid = args.chain.netuid();
+    let chain = t.chain.connect().await?;
+    let netuid = t.chain.netuid();
     let commitments = chain.commitments(netuid).await?;
     let on_chain = commitments
         .iter()
@@ -164,7 +203,7 @@ async fn audit(args: &Args, report: &mut Report) -> Result<()> {
         items: Some(&published.items),
     })?;
 
-    let registry = registry(args.defs.as_deref())?;
+    let registry = registry(t.defs)?;
     let metagraph = chain.metagraph(netuid).await?;
     let records: Vec<_> = ledger.records.iter().map(|(_, r)| &r.record).collect();
     let replayed = replay(&records, &registry, &metagraph);
@@ -183,7 +222,62 @@ async fn audit(args: &Args, report: &mut Report) -> Result<()> {
         .map(|(_, w)| w.iter().map(|(u, v)| (u.0, *v)).collect())
         .unwrap_or_default();
     report.rounds_replayed = replayed;
-    weights_match(report, uid)
+    weights_match(report, uid)?;
+    Ok((ledger, registry))
+}
+
+/// `--replay K`: K samples re-run with the local runtime must score what the
+/// ledger says (within `--tolerance`).
+async fn replay_samples(
+    args: &Args,
+    ledger: &Ledger,
+    registry: &Registry,
+    report: &mut Report,
+) -> Result<()> {
+    if args.rerun.replay == 0 {
+        return Ok(());
+    }
+    let records: Vec<&LedgerRecord> = ledger.records.iter().map(|(_, r)| &r.record).collect();
+    let lines: Vec<String> = ledger
+        .records
+        .iter()
+        .map(|(line, _)| format!("{} line {line}", ledger.source_name))
+        .collect();
+    let seed = match &args.rerun.replay_seed {
+        Some(s) => s.as_bytes().to_vec(),
+        None => ledger
+            .records
+            .last()
+            .map(|(_, r)| r.hash().0.to_vec())
+            .unwrap_or_default(),
+    };
+    let picks = rerun::pick(&records, args.rerun.replay, &seed);
+    let reruns = rerun_all(&args.rerun, &records, &lines, &picks, registry).await?;
+    report.replayed_samples = reruns.clone();
+    match reruns.iter().find(|r| !r.agrees(args.rerun.tolerance)) {
+        None => Ok(()),
+        Some(bad) => {
+            let record = records[bad.pick.record];
+            bail!(
+                "{}: round {} competition {} model uid {} ({}): sample {}#{}: field score: \
+                 the ledger says {}, re-running it gives {}",
+                lines[bad.pick.record],
+                record.round.sync_block,
+                record.competition.id,
+                record.model.uid,
+                record.model.hotkey,
+                bad.pick.task,
+                bad.pick.index,
+                show(bad.recorded),
+                show(bad.replayed)
+            )
+        }
+    }
+}
+
+/// A sample score as text (`null` when absent).
+fn show(x: Option<f64>) -> String {
+    x.map_or_else(|| "null".into(), |x| x.to_string())
 }
 
 /// The hotkey that signed most of the ledger's records (the first of those

@@ -349,11 +349,12 @@ async fn demo(args: &Args, dir: &Path) -> Result<()> {
     }
     if let Some(d) = &args.dir {
         println!(
-            "signed ledger: {} (check it: gauntlet audit --ledger {} --chain-db {} --netuid {})",
+            "signed ledger: {} (check it: gauntlet audit --ledger {} --chain-db {} --netuid {} --hub-dir {} --replay 4)",
             d.join("ledger").display(),
             d.join("ledger").display(),
             d.join("chain.sqlite").display(),
-            NETUID.0
+            NETUID.0,
+            d.join("hub").display()
         );
     }
     Ok(())

@@ -1,7 +1,7 @@
 //! `gauntlet validator run|status`, and the hidden `evaluate-one` that runs
 //! one model in the sandbox.
 
-mod sandbox;
+pub(crate) mod sandbox;
 mod status;
 
 use std::path::PathBuf;

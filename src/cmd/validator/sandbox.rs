@@ -67,7 +67,7 @@ impl SandboxArgs {
 }
 
 /// 90 % of `MemTotal` from `/proc/meminfo`, when it can be read.
-fn default_memory_limit() -> Option<u64> {
+pub(crate) fn default_memory_limit() -> Option<u64> {
     let text = std::fs::read_to_string("/proc/meminfo").ok()?;
     let kib: u64 = text
         .lines()

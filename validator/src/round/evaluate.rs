@@ -63,6 +63,7 @@ impl JobTemplate<'_> {
             device: placement.device.name().into(),
             precision: placement.precision.map(|p| p.name().to_string()),
             oom_marker: None,
+            only: None,
         }
     }
 }

@@ -7,6 +7,7 @@
 //! (file walk, `config.json`, safetensors headers, weight norms), a probe of
 //! the tokenizer and the chat template, the load, and the suite.
 
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
 
@@ -22,7 +23,7 @@ use super::job::{ChildLine, ChildOutcome, Job, SampleScores};
 use crate::checks::model_constraints;
 use crate::error_chain;
 use crate::fault::{is_machine_io, Fault};
-use crate::suite::{prepare, run_prepared, SuiteOptions, Unprepared};
+use crate::suite::{prepare, run_prepared, PreparedTask, SuiteOptions, Unprepared};
 use crate::verdict::Verdict;
 
 /// Largest job file the child reads (the definitions are a few kilobytes).
@@ -104,7 +105,10 @@ fn run(job: &Job, checked: &mut dyn FnMut()) -> Result<ChildOutcome, Stop> {
         .map_err(|e| judged(e, "does not load: "))?;
     tracing::info!(model = %dir.display(), "evaluating");
     let data = DataCache::new(&job.data_root);
-    let inputs = prepare(&active, &data, &seed, job.sample_cap);
+    let mut inputs = prepare(&active, &data, &seed, job.sample_cap);
+    if let Some(only) = &job.only {
+        inputs = restrict(inputs, only).map_err(sandbox)?;
+    }
     if let Some((name, why)) = inputs.iter().find_map(|p| match &p.input {
         Err(Unprepared::Dropped(why)) => Some((&p.name, why)),
         _ => None,
@@ -128,6 +132,41 @@ fn run(job: &Job, checked: &mut dyn FnMut()) -> Result<ChildOutcome, Stop> {
         details: result.details.iter().map(SampleScores::from).collect(),
         overlong_prompts: guarded.overlong,
     })
+}
+
+/// The tasks of `only`, each with only the samples it names, in its order.
+/// A task or index the draw does not have is the caller's mistake.
+fn restrict(
+    inputs: Vec<PreparedTask>,
+    only: &BTreeMap<String, Vec<u64>>,
+) -> Result<Vec<PreparedTask>, String> {
+    if let Some(missing) = only.keys().find(|t| !inputs.iter().any(|p| &p.name == *t)) {
+        return Err(format!("the competition has no task {missing}"));
+    }
+    let mut kept = Vec::new();
+    for mut p in inputs {
+        let Some(indices) = only.get(&p.name) else {
+            continue;
+        };
+        let samples = p
+            .input
+            .as_ref()
+            .map_err(|why| format!("task {} has no samples: {why:?}", p.name))?;
+        let indices: Vec<usize> = indices
+            .iter()
+            .map(|&i| usize::try_from(i).unwrap_or(usize::MAX))
+            .collect();
+        let selected = samples.select(&indices).ok_or_else(|| {
+            format!(
+                "task {} draws {} samples; asked for {indices:?}",
+                p.name,
+                samples.len()
+            )
+        })?;
+        p.input = Ok(selected);
+        kept.push(p);
+    }
+    Ok(kept)
 }
 
 /// The device and precision of the job.

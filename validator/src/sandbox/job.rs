@@ -2,6 +2,7 @@
 //! [`Job`] (JSON in a file the child reads) and [`ChildLine`]s, one JSON
 //! object per line on the child's stdout.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use gauntlet_competitions::Definitions;
@@ -35,6 +36,11 @@ pub struct Job {
     pub device: String,
     /// `f32`, `bf16` or `f16`; `None` takes the device's default.
     pub precision: Option<String>,
+    /// Only these samples, by task (`task → indices of the draw`, scored in
+    /// that order); other tasks are not run. `None`: the whole suite. For
+    /// re-running a ledger's samples (`gauntlet audit --replay`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub only: Option<BTreeMap<String, Vec<u64>>>,
     /// A file the child's allocator writes to when an allocation fails, so
     /// the parent knows an abort was a lack of memory (not a crash) without
     /// trusting anything the model could print.

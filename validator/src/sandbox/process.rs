@@ -367,6 +367,7 @@ mod tests {
             device: "cpu".into(),
             precision: None,
             oom_marker: None,
+            only: None,
         }
     }
 

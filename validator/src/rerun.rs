@@ -1,0 +1,358 @@
+//! Re-running a ledger's samples (`gauntlet audit --replay K`): choose K
+//! samples of a validator's evaluated records, draw the round's items again
+//! from its seed (they must be the committed ones), and score exactly those
+//! samples of the model again, in the sandbox, with the local runtime.
+//!
+//! Gauntlet's scores are deterministic, so on the same hardware class a
+//! re-run sample scores what the ledger says up to the batch it ran in: the
+//! validator scored it among the round's other samples, the re-run among the
+//! chosen ones, and padding changes the last bits of a loss (a few 1e-6 in
+//! f32 on the CPU). [`DEFAULT_TOLERANCE`] covers that; across hardware
+//! (a bf16 GPU against an f32 CPU) a wider one is needed and stated.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use gauntlet_competitions::{ActiveCompetition, Registry};
+use gauntlet_datasets::{DataCache, Seed};
+use gauntlet_ledger::{Digest, LedgerRecord};
+use gauntlet_model::Placement;
+use serde::Serialize;
+
+use crate::ledger::competition_items;
+use crate::sandbox::{ChildOutcome, Job};
+use crate::suite::prepare;
+
+/// The widest difference between a recorded and a re-run sample score
+/// taken as agreement, relative to the larger magnitude (absolute below 1).
+pub const DEFAULT_TOLERANCE: f64 = 1e-4;
+
+/// One sample chosen for a re-run.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Pick {
+    /// The record's position in the ledger (0-based).
+    pub record: usize,
+    /// The sample's position in the record's `samples`.
+    pub sample: usize,
+    /// The sample's task.
+    pub task: String,
+    /// Its index in the task's draw.
+    pub index: u64,
+}
+
+/// Chooses `k` samples (all when there are fewer) of the records whose model
+/// was evaluated, uniformly and deterministically from `seed`: every
+/// candidate's rank is `sha256(seed ‖ record ‖ sample)`, the `k` lowest
+/// ranks are chosen. Returned in ledger order.
+pub fn pick(records: &[&LedgerRecord], k: usize, seed: &[u8]) -> Vec<Pick> {
+    let mut ranked: Vec<(Digest, Pick)> = Vec::new();
+    for (r, record) in records.iter().enumerate() {
+        if record.verdict != "evaluated" {
+            continue;
+        }
+        for (s, sample) in record.samples.iter().enumerate() {
+            let rank =
+                Digest::of_parts(&[seed, &(r as u64).to_le_bytes(), &(s as u64).to_le_bytes()]);
+            ranked.push((
+                rank,
+                Pick {
+                    record: r,
+                    sample: s,
+                    task: sample.task.clone(),
+                    index: sample.index,
+                },
+            ));
+        }
+    }
+    ranked.sort_by_key(|(rank, _)| rank.0);
+    let mut chosen: Vec<Pick> = ranked.into_iter().take(k).map(|(_, p)| p).collect();
+    chosen.sort();
+    chosen
+}
+
+/// Why a record's samples cannot be re-run, or were re-run wrongly.
+#[derive(Debug, thiserror::Error)]
+pub enum RerunError {
+    /// The record's seed is not 64 hex digits.
+    #[error("field round.seed: {0:?} is not a seed")]
+    Seed(String),
+    /// The items drawn again from the round's seed are not the record's.
+    #[error(
+        "the items drawn from the round's seed are not the committed ones \
+         (first difference: sample {task}#{index}, field item_hash: drawn {drawn}, recorded {recorded})"
+    )]
+    NotTheDraw {
+        /// The task.
+        task: String,
+        /// The index.
+        index: u64,
+        /// What the draw gives (`none` when the draw has no such item).
+        drawn: String,
+        /// What the record says.
+        recorded: String,
+    },
+    /// Serialising the drawn items failed.
+    #[error("serialising the drawn items: {0}")]
+    Items(#[from] serde_json::Error),
+}
+
+/// The sample cap the validator ran the record's round with: `None` when
+/// every task's draw reproduces the recorded item hashes at the reference
+/// counts, else the first cap that does among the counts the record holds
+/// (largest first). Also checks the draw: a record whose items no cap
+/// reproduces fails with the first difference.
+pub fn redraw(
+    record: &LedgerRecord,
+    competition: &ActiveCompetition<'_>,
+    data: &DataCache,
+) -> Result<Option<u32>, RerunError> {
+    let seed = Seed::from_hex(&record.round.seed)
+        .ok_or_else(|| RerunError::Seed(record.round.seed.clone()))?;
+    let mut caps: Vec<Option<u32>> = vec![None];
+    for task in competition.tasks() {
+        let count = record
+            .samples
+            .iter()
+            .filter(|s| s.task == task.name)
+            .count();
+        let count = u32::try_from(count).unwrap_or(u32::MAX);
+        if count > 0 && count < task.dataset_kwargs.samples && !caps.contains(&Some(count)) {
+            caps.push(Some(count));
+        }
+    }
+    caps[1..].sort_by(|a, b| b.cmp(a));
+    let mut first_difference = None;
+    for cap in caps {
+        let items = competition_items(&prepare(competition, data, &seed, cap))?;
+        match difference(record, &items.items) {
+            None => return Ok(cap),
+            Some(d) => {
+                first_difference.get_or_insert(d);
+            }
+        }
+    }
+    Err(first_difference.unwrap_or_else(|| RerunError::Seed(record.round.seed.clone())))
+}
+
+/// The first sample of `record` whose item hash the drawn `items` do not give.
+fn difference(record: &LedgerRecord, items: &[gauntlet_ledger::Item]) -> Option<RerunError> {
+    if items.len() != record.samples.len() && !record.samples.is_empty() {
+        let at = items.len().min(record.samples.len());
+        let s = record.samples.get(at).or(record.samples.last())?;
+        return Some(RerunError::NotTheDraw {
+            task: s.task.clone(),
+            index: s.index,
+            drawn: items.get(at).map_or("none".into(), |i| i.hash().hex()),
+            recorded: s.item_hash.hex(),
+        });
+    }
+    record.samples.iter().zip(items).find_map(|(s, item)| {
+        let drawn = item.hash();
+        (drawn != s.item_hash || item.task != s.task || item.index != s.index).then(|| {
+            RerunError::NotTheDraw {
+                task: s.task.clone(),
+                index: s.index,
+                drawn: drawn.hex(),
+                recorded: s.item_hash.hex(),
+            }
+        })
+    })
+}
+
+/// Where and how a record's samples are re-run.
+#[derive(Debug, Clone)]
+pub struct RerunSetup {
+    /// The downloaded, hash-checked model.
+    pub model_dir: PathBuf,
+    /// The competition's fixed tokenizer, when it has one.
+    pub tokenizer_dir: Option<PathBuf>,
+    /// The datasets' root.
+    pub data_root: PathBuf,
+    /// The sample cap of the record's round ([`redraw`]).
+    pub sample_cap: Option<u32>,
+    /// Where the re-run runs.
+    pub placement: Placement,
+}
+
+/// The sandbox job that scores `picks` (all of one record) again.
+pub fn job(record: &LedgerRecord, registry: &Registry, setup: &RerunSetup, picks: &[&Pick]) -> Job {
+    let mut only: BTreeMap<String, Vec<u64>> = BTreeMap::new();
+    for p in picks {
+        only.entry(p.task.clone()).or_default().push(p.index);
+    }
+    Job {
+        model_dir: setup.model_dir.clone(),
+        tokenizer_dir: setup.tokenizer_dir.clone(),
+        definitions: registry.definitions().clone(),
+        competition: record.competition.id,
+        block: record.round.block,
+        seed: record.round.seed.clone(),
+        sample_cap: setup.sample_cap,
+        data_root: setup.data_root.clone(),
+        device: setup.placement.device.name().into(),
+        precision: setup.placement.precision.map(|p| p.name().to_string()),
+        oom_marker: None,
+        only: Some(only),
+    }
+}
+
+/// One re-run sample: what the ledger says and what the re-run gave.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Rerun {
+    /// The sample.
+    pub pick: Pick,
+    /// The ledger's score (`None`: null).
+    pub recorded: Option<f64>,
+    /// The re-run's score (`None`: not scored).
+    pub replayed: Option<f64>,
+}
+
+impl Rerun {
+    /// Whether the two scores agree within `tolerance` (both absent agree).
+    pub fn agrees(&self, tolerance: f64) -> bool {
+        agree(self.recorded, self.replayed, tolerance)
+    }
+}
+
+/// Whether two sample scores agree within `tolerance`, relative to the larger
+/// magnitude when it exceeds 1 (both absent agree; one absent does not).
+pub fn agree(a: Option<f64>, b: Option<f64>, tolerance: f64) -> bool {
+    match (a, b) {
+        (None, None) => true,
+        (Some(a), Some(b)) => (a - b).abs() <= tolerance * a.abs().max(b.abs()).max(1.0),
+        _ => false,
+    }
+}
+
+/// The re-run scores of `picks` (all of `record`, as [`job`] ordered them)
+/// from the sandbox's outcome; an outcome without scores is an error
+/// saying why (a rejected model: the validator evaluated it, so the auditor
+/// could not reproduce the evaluation; a fault: the auditor's own problem).
+pub fn compare(
+    record: &LedgerRecord,
+    picks: &[&Pick],
+    outcome: ChildOutcome,
+) -> Result<Vec<Rerun>, String> {
+    let details = match outcome {
+        ChildOutcome::Evaluated { details, .. } => details,
+        ChildOutcome::Rejected { verdict } => {
+            return Err(format!(
+                "the re-run rejects the model ({}) the validator evaluated",
+                verdict.label()
+            ))
+        }
+        ChildOutcome::Fault { fault } => return Err(format!("the re-run failed: {fault}")),
+    };
+    // The job ran each task's picks in their order; walk them the same way.
+    let mut next: BTreeMap<&str, usize> = BTreeMap::new();
+    picks
+        .iter()
+        .map(|p| {
+            let position = next.entry(p.task.as_str()).or_insert(0);
+            let replayed = details
+                .iter()
+                .find(|d| d.name == p.task)
+                .and_then(|d| d.per_sample.get(*position).copied())
+                .ok_or_else(|| {
+                    format!("the re-run has no score for sample {}#{}", p.task, p.index)
+                })?
+                .filter(|x| x.is_finite());
+            *position += 1;
+            Ok(Rerun {
+                pick: (*p).clone(),
+                recorded: record.samples.get(p.sample).and_then(|s| s.score),
+                replayed,
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use gauntlet_ledger::{Item, ItemSet};
+
+    fn record(samples: usize, verdict: &str) -> LedgerRecord {
+        let items = ItemSet {
+            items: (0..samples)
+                .map(|i| Item {
+                    task: "t".into(),
+                    index: i as u64,
+                    item: serde_json::json!({ "q": i }),
+                })
+                .collect(),
+        };
+        let scores: Vec<f64> = (0..samples).map(|i| i as f64).collect();
+        let mut r = gauntlet_ledger::testing::record_for(&items, 1, &scores, Digest::ZERO);
+        r.verdict = verdict.into();
+        r
+    }
+
+    #[test]
+    fn picks_are_deterministic_distinct_and_only_of_evaluated_models() {
+        let (a, b, c) = (
+            record(10, "evaluated"),
+            record(5, "copy"),
+            record(10, "evaluated"),
+        );
+        let records = [&a, &b, &c];
+        let one = pick(&records, 7, b"seed");
+        assert_eq!(one, pick(&records, 7, b"seed"));
+        assert_eq!(one.len(), 7);
+        assert!(one.iter().all(|p| p.record != 1));
+        let mut keys: Vec<_> = one.iter().map(|p| (p.record, p.sample)).collect();
+        keys.dedup();
+        assert_eq!(keys.len(), 7);
+        assert_ne!(one, pick(&records, 7, b"other seed"));
+        // Asking for more than there are gives them all.
+        assert_eq!(pick(&records, 100, b"seed").len(), 20);
+    }
+
+    #[test]
+    fn scores_agree_within_the_tolerance_only() {
+        assert!(agree(Some(2.0), Some(2.0 + 1e-5), DEFAULT_TOLERANCE));
+        assert!(!agree(Some(2.0), Some(2.01), DEFAULT_TOLERANCE));
+        assert!(agree(Some(1000.0), Some(1000.05), DEFAULT_TOLERANCE));
+        assert!(agree(None, None, DEFAULT_TOLERANCE));
+        assert!(!agree(Some(0.0), None, DEFAULT_TOLERANCE));
+    }
+
+    #[test]
+    fn outcomes_map_back_to_their_picks_in_order() {
+        let r = record(4, "evaluated");
+        let picks = [
+            Pick {
+                record: 0,
+                sample: 1,
+                task: "t".into(),
+                index: 1,
+            },
+            Pick {
+                record: 0,
+                sample: 3,
+                task: "t".into(),
+                index: 3,
+            },
+        ];
+        let refs: Vec<&Pick> = picks.iter().collect();
+        let outcome = ChildOutcome::Evaluated {
+            score: Some(1.0),
+            tasks: serde_json::Value::Null,
+            details: vec![crate::sandbox::SampleScores {
+                name: "t".into(),
+                per_sample: vec![Some(1.0), Some(2.5)],
+            }],
+            overlong_prompts: 0,
+        };
+        let reruns = compare(&r, &refs, outcome).expect("scores");
+        assert_eq!(reruns[0].recorded, Some(1.0));
+        assert!(reruns[0].agrees(DEFAULT_TOLERANCE));
+        assert_eq!(reruns[1].recorded, Some(3.0));
+        assert_eq!(reruns[1].replayed, Some(2.5));
+        assert!(!reruns[1].agrees(DEFAULT_TOLERANCE));
+        let rejected = ChildOutcome::Rejected {
+            verdict: crate::verdict::Verdict::TimedOut { seconds: 1 },
+        };
+        assert!(compare(&r, &refs, rejected).is_err());
+    }
+}
