@@ -131,6 +131,7 @@ async fn a_round_is_audited_and_every_tampering_fails() {
         .arg(tmp.path().join("v.sqlite"))
         .arg("--ledger-dir")
         .arg(&ledger)
+        .args(["--publish-ledger", "validator-v/ledger"])
         .args(["--defs", &defs])
         .env("GAUNTLET_CACHE", tmp.path().join("data"))
         .output()
@@ -172,6 +173,23 @@ async fn a_round_is_audited_and_every_tampering_fails() {
     assert!(o.status.success());
     let stdout = String::from_utf8_lossy(&o.stdout);
     assert!(stdout.starts_with("audit passed: 3 records"), "{stdout}");
+    // The ledger as published to the hub passes the same audit.
+    let o = Command::new(env!("CARGO_BIN_EXE_gauntlet"))
+        .args(["audit", "--ledger-repo", "validator-v/ledger"])
+        .args(chain_args(tmp.path()))
+        .args(["--hub", "local", "--hub-dir"])
+        .arg(tmp.path().join("hub"))
+        .args(["--defs", &defs, "--json"])
+        .env("GAUNTLET_CACHE", tmp.path().join("data"))
+        .output()
+        .unwrap();
+    let published: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(o.status.success(), "{published}");
+    assert_eq!(published["records"], 3);
+    assert!(published["ledger"]
+        .as_str()
+        .unwrap()
+        .starts_with("validator-v/ledger"));
     let text = Ledger::from_jsonl(
         &std::fs::read_to_string(ledger.join("ledger.jsonl")).unwrap(),
         "ledger",
@@ -274,9 +292,10 @@ async fn a_round_is_audited_and_every_tampering_fails() {
 }
 
 /// `gauntlet demo` on SmolLM2 (real models, real datasets, two samples per
-/// task): its round's root is committed, its ledger signed, and `gauntlet
-/// audit` passes on it, three samples re-run with SmolLM2 included; one
-/// sample's score changed fails it. Gated on the
+/// task): its round's root is committed, its ledger signed and published to
+/// its local hub, and `gauntlet audit` passes on it (three samples re-run
+/// with SmolLM2 included) and on the published copy; one sample's score
+/// changed fails it. Gated on the
 /// model and the fetched datasets, as the other SmolLM2 tests are.
 #[test]
 fn the_demo_ledger_passes_its_audit() {
@@ -299,6 +318,9 @@ fn the_demo_ledger_passes_its_audit() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let out: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     let ledger = PathBuf::from(out["ledger"].as_str().expect("the demo names its ledger"));
+    let repo = out["ledger_repo"]
+        .as_str()
+        .expect("the demo publishes its ledger");
     // The demo's subnet is netuid 1.
     let audit_of = |ledger: &Path| {
         let o = Command::new(env!("CARGO_BIN_EXE_gauntlet"))
@@ -325,6 +347,16 @@ fn the_demo_ledger_passes_its_audit() {
         3,
         "{report}"
     );
+    // The items and the ledger as published to the demo's hub pass too.
+    let o = Command::new(env!("CARGO_BIN_EXE_gauntlet"))
+        .args(["audit", "--ledger-repo", repo])
+        .args(["--chain", "local", "--chain-db"])
+        .arg(dir.join("chain.sqlite"))
+        .args(["--netuid", "1", "--hub", "local", "--hub-dir"])
+        .arg(dir.join("hub"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
 
     let bad = tampered(&ledger, &tmp.path().join("bad"), |l| {
         let i = l

@@ -63,6 +63,15 @@ pub trait ModelStore: Send + Sync {
     /// it) as a new revision of `namespace/name` and returns its pinned id.
     async fn upload(&self, dir: &Path, namespace: &str, name: &str) -> Result<ModelId, HubError>;
 
+    /// The revision the main branch of `namespace/name` points at now: how
+    /// "the latest upload" (a published ledger) becomes a pinned [`ModelId`].
+    /// [`HubError::NotFound`] when the repository has none.
+    async fn main_revision(&self, namespace: &str, name: &str) -> Result<ModelId, HubError> {
+        Err(HubError::Config(format!(
+            "this hub cannot name the latest revision of {namespace}/{name}"
+        )))
+    }
+
     /// Total size of a revision's files, without downloading it.
     async fn revision_size(&self, id: &ModelId) -> Result<u64, HubError>;
 

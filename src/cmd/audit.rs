@@ -15,6 +15,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{anyhow, bail, Context, Result};
 use gauntlet_competitions::Registry;
 use gauntlet_constants::Uid;
+use gauntlet_datasets::DataCache;
+use gauntlet_hub::ModelId;
 use gauntlet_ledger::commitment::ItemsCommitment;
 use gauntlet_ledger::LedgerRecord;
 use gauntlet_ledger::{Digest, Expectations, Ledger, LedgerDir, PublishedRounds, RoundKey};
@@ -22,7 +24,7 @@ use gauntlet_validator::audit::{replay, ReplayedRound};
 use gauntlet_validator::rerun::{self, Rerun};
 use serde::Serialize;
 
-use super::backends::ChainArgs;
+use super::backends::{repo_arg, ChainArgs, HubArgs};
 use super::competitions::registry;
 use super::print_json;
 use super::rerun::{rerun_all, RerunArgs};
@@ -32,8 +34,17 @@ use super::rerun::{rerun_all, RerunArgs};
 pub struct Args {
     /// The validator's ledger directory (`validator run --ledger-dir`; the
     /// demo's is `<dir>/ledger`).
+    #[arg(
+        long,
+        required_unless_present = "ledger_repo",
+        conflicts_with = "ledger_repo"
+    )]
+    ledger: Option<PathBuf>,
+    /// Or the ledger as the validator published it to the hub
+    /// (`validator run --publish-ledger`): `namespace/name`, its latest
+    /// revision, or `namespace/name@commit`.
     #[arg(long)]
-    ledger: PathBuf,
+    ledger_repo: Option<String>,
     #[command(flatten)]
     chain: ChainArgs,
     /// Extra competition definitions (directory of TOML files), as the
@@ -80,12 +91,28 @@ pub fn run(args: Args) -> Result<()> {
         .enable_all()
         .build()
         .context("starting the async runtime")?;
-    let mut report = Report {
-        ledger: args.ledger.display().to_string(),
-        ..Report::default()
+    let mut report = Report::default();
+    let fetched = match (&args.ledger, &args.ledger_repo) {
+        (Some(dir), _) => Ok(dir.clone()),
+        (None, Some(repo)) => runtime.block_on(fetch_ledger(&args.rerun.hub, repo)),
+        (None, None) => Err(anyhow!("give --ledger DIR or --ledger-repo NAMESPACE/NAME")),
+    };
+    let dir = match fetched {
+        Ok(dir) => dir,
+        Err(e) => {
+            report.error = Some(format!("{e:#}"));
+            if args.json {
+                print_json(&report)?;
+            }
+            return Err(e.context("audit failed"));
+        }
+    };
+    report.ledger = match &args.ledger_repo {
+        Some(repo) if args.ledger.is_none() => format!("{repo} ({})", dir.display()),
+        _ => dir.display().to_string(),
     };
     let target = Target {
-        ledger: &args.ledger,
+        ledger: &dir,
         chain: &args.chain,
         defs: args.defs.as_deref(),
         validator: args.validator.as_deref(),
@@ -119,6 +146,34 @@ pub fn run(args: Args) -> Result<()> {
         }
     }
     outcome.context("audit failed")
+}
+
+/// Largest published ledger revision downloaded (items and records).
+const MAX_LEDGER_BYTES: u64 = 4 << 30;
+
+/// Downloads a ledger published to the hub (`namespace/name[@commit]`) and
+/// returns its directory.
+async fn fetch_ledger(hub: &HubArgs, spec: &str) -> Result<PathBuf> {
+    let (repo, commit) = match spec.split_once('@') {
+        Some((repo, commit)) => (repo, Some(commit)),
+        None => (spec, None),
+    };
+    let (namespace, name) = repo_arg("--ledger-repo", repo)?;
+    let data = DataCache::from_env();
+    let store = hub.open(data.path("models"))?;
+    let id = match commit {
+        Some(c) => ModelId::new(&namespace, &name, c)?,
+        None => store
+            .main_revision(&namespace, &name)
+            .await
+            .with_context(|| format!("finding the latest revision of {repo}"))?,
+    };
+    let local = store
+        .download(&id, MAX_LEDGER_BYTES)
+        .await
+        .with_context(|| format!("downloading the ledger {id}"))?;
+    tracing::info!(revision = %id, dir = %local.dir.display(), "ledger downloaded");
+    Ok(local.dir)
 }
 
 /// What one audit checks: a ledger directory against a chain.

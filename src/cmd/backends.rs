@@ -215,3 +215,12 @@ pub(crate) fn prompt_password(
             reason: e.to_string(),
         })
 }
+
+/// A `namespace/name` flag split and checked (`gauntlet_hub::validate_repo`).
+pub fn repo_arg(flag: &str, text: &str) -> Result<(String, String)> {
+    let (namespace, name) = text
+        .split_once('/')
+        .ok_or_else(|| anyhow::anyhow!("{flag} must be namespace/name, got {text:?}"))?;
+    gauntlet_hub::validate_repo(namespace, name).with_context(|| format!("{flag} {text:?}"))?;
+    Ok((namespace.to_string(), name.to_string()))
+}

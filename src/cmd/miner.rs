@@ -116,10 +116,8 @@ fn push(a: PushArgs) -> Result<()> {
             );
         }
     }
-    let (ns, name) = a
-        .repo
-        .split_once('/')
-        .ok_or_else(|| anyhow!("--repo must be namespace/name, got {:?}", a.repo))?;
+    let (ns, name) = super::backends::repo_arg("--repo", &a.repo)?;
+    let (ns, name) = (ns.as_str(), name.as_str());
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

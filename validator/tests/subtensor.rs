@@ -156,6 +156,7 @@ async fn validator_with(
         gpus: Vec::new(),
         download_timeout: None,
         ledger_dir: None,
+        publish_ledger: None,
     };
     let hub = Arc::new(LocalHub::open(dir.join("hub")).unwrap());
     Validator::new(Arc::new(chain), hub, key, state, registry, config)

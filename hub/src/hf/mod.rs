@@ -271,6 +271,10 @@ impl ModelStore for HfHub {
         self.cache.keep(ids);
     }
 
+    async fn main_revision(&self, namespace: &str, name: &str) -> Result<ModelId, HubError> {
+        self.resolve(namespace, name, "main").await
+    }
+
     async fn upload(&self, dir: &Path, namespace: &str, name: &str) -> Result<ModelId, HubError> {
         upload::upload(&self.http, dir, namespace, name).await
     }

@@ -174,6 +174,17 @@ impl LocalHub {
 
 #[async_trait::async_trait]
 impl ModelStore for LocalHub {
+    async fn main_revision(&self, namespace: &str, name: &str) -> Result<ModelId, HubError> {
+        self.latest(namespace, name)?
+            .ok_or_else(|| HubError::NotFound {
+                what: format!(
+                    "{namespace}/{name} in the local hub {}",
+                    self.root.display()
+                ),
+                message: String::new(),
+            })
+    }
+
     async fn download(&self, id: &ModelId, max_bytes: u64) -> Result<LocalModel, HubError> {
         let src = self.revision_dir(id)?;
         let listing = {

@@ -35,6 +35,8 @@ const START_BLOCK: u64 = 4_700_000;
 const NETUID: NetUid = NetUid(1);
 /// Stake of the demo validator (1,000 TAO in rao).
 const VALIDATOR_STAKE: u64 = 1_000_000_000_000;
+/// The hub repository the demo's validator publishes its ledger to.
+const DEMO_LEDGER: (&str, &str) = ("demo-validator", "gauntlet-ledger");
 
 /// Arguments of `gauntlet demo`.
 #[derive(clap::Args)]
@@ -86,6 +88,8 @@ struct Output<'a> {
     /// The validator's ledger directory (items, signed records), when the
     /// demo's directory is kept (`--dir`).
     ledger: Option<String>,
+    /// The local hub repository the ledger is published to (`namespace/name`).
+    ledger_repo: String,
 }
 
 /// A demo hotkey from a fixed seed, so every run shows the same addresses.
@@ -228,6 +232,7 @@ async fn demo(args: &Args, dir: &Path) -> Result<()> {
         gpus: Vec::new(),
         download_timeout: None,
         ledger_dir: Some(dir.join("ledger")),
+        publish_ledger: Some((DEMO_LEDGER.0.into(), DEMO_LEDGER.1.into())),
     };
     let state = State::open(&dir.join("validator.sqlite"))?;
     let chain_arc: Arc<dyn Chain> = Arc::new(chain.clone());
@@ -311,6 +316,7 @@ async fn demo(args: &Args, dir: &Path) -> Result<()> {
                 .dir
                 .as_ref()
                 .map(|d| d.join("ledger").display().to_string()),
+            ledger_repo: format!("{}/{}", DEMO_LEDGER.0, DEMO_LEDGER.1),
         });
     }
     println!(

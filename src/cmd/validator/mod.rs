@@ -50,6 +50,11 @@ pub struct RunArgs {
     /// --ledger` reads it.
     #[arg(long)]
     ledger_dir: Option<PathBuf>,
+    /// Publish the ledger directory to the hub as this repository
+    /// (`namespace/name`) after each competition's round; `gauntlet audit
+    /// --ledger-repo` reads it from there.
+    #[arg(long)]
+    publish_ledger: Option<String>,
     /// Device and precision.
     #[command(flatten)]
     runtime: RuntimeArgs,
@@ -144,6 +149,11 @@ async fn run_loop(args: RunArgs) -> Result<()> {
         gpus: args.sandbox.gpus.clone(),
         download_timeout: args.sandbox.download_timeout.map(Duration::from_secs),
         ledger_dir: Some(ledger_dir(&args.ledger_dir, &path)),
+        publish_ledger: args
+            .publish_ledger
+            .as_deref()
+            .map(|r| super::backends::repo_arg("--publish-ledger", r))
+            .transpose()?,
     };
     tracing::info!(hotkey = %hotkey.ss58(), state = %path.display(), isolation = ?config.isolation, "validator starting");
     let mut validator = Validator::new(

@@ -23,7 +23,7 @@ mod select;
 mod weights;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -122,6 +122,11 @@ pub struct ValidatorConfig {
     /// (`gauntlet-ledger`'s directory layout); `None` keeps them in the state
     /// only.
     pub ledger_dir: Option<PathBuf>,
+    /// Publish the ledger directory to the hub as this repository
+    /// (`namespace`, `name`) after each competition's round, as a new
+    /// revision. A publish that fails is retried after the next competition
+    /// (the directory holds everything, so nothing is lost).
+    pub publish_ledger: Option<(String, String)>,
 }
 
 impl ValidatorConfig {
@@ -372,6 +377,19 @@ impl Validator {
         Ok(by_id)
     }
 
+    /// Uploads the ledger directory as a new revision of `namespace/name`;
+    /// a failure is logged and the next competition's round tries again.
+    async fn publish_ledger(&self, dir: &Path, namespace: &str, name: &str) {
+        match self.hub.upload(dir, namespace, name).await {
+            Ok(id) => tracing::info!(revision = %id, "ledger published to the hub"),
+            Err(e) => tracing::error!(
+                error = %e,
+                repo = %format!("{namespace}/{name}"),
+                "cannot publish the ledger; published again after the next competition"
+            ),
+        }
+    }
+
     /// One competition's round: its fixed tokenizer and datasets first (a
     /// problem there makes it wait), then select, fetch, evaluate, score.
     async fn competition_round(
@@ -455,7 +473,12 @@ impl Validator {
         )?;
         if let Some(dir) = &self.config.ledger_dir {
             match crate::ledger::export(&self.state, dir) {
-                Ok(n) => tracing::info!(records = n, dir = %dir.display(), "ledger written"),
+                Ok(n) => {
+                    tracing::info!(records = n, dir = %dir.display(), "ledger written");
+                    if let Some((namespace, name)) = &self.config.publish_ledger {
+                        self.publish_ledger(dir, namespace, name).await;
+                    }
+                }
                 Err(e) => tracing::error!(error = %e, "cannot write the ledger; kept in the state"),
             }
         }

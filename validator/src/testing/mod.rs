@@ -260,6 +260,7 @@ impl World {
             download_timeout: None,
             // Several validators share a world: tests that publish set their own.
             ledger_dir: None,
+            publish_ledger: None,
         }
     }
 
