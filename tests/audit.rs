@@ -40,21 +40,7 @@ fn chain_args(dir: &Path) -> Vec<String> {
 
 /// `gauntlet audit --json` of `ledger`; the report and whether it passed.
 fn audit(dir: &Path, ledger: &Path, defs: &str) -> (Output, serde_json::Value) {
-    let o = Command::new(env!("CARGO_BIN_EXE_gauntlet"))
-        .arg("audit")
-        .arg("--ledger")
-        .arg(ledger)
-        .args(chain_args(dir))
-        .args(["--defs", defs, "--json"])
-        .output()
-        .unwrap();
-    let report = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {
-        panic!(
-            "audit printed no JSON ({e}): {}",
-            String::from_utf8_lossy(&o.stderr)
-        )
-    });
-    (o, report)
+    run_json(dir, "audit", &[ledger], &["--defs", defs])
 }
 
 /// Copies the ledger directory `from` to a fresh `to` and applies `edit` to

@@ -331,7 +331,7 @@ async fn replay_samples(
 }
 
 /// A sample score as text (`null` when absent).
-fn show(x: Option<f64>) -> String {
+pub(crate) fn show(x: Option<f64>) -> String {
     x.map_or_else(|| "null".into(), |x| x.to_string())
 }
 

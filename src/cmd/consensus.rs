@@ -22,7 +22,7 @@ use gauntlet_ledger::{LedgerDir, LedgerRecord};
 use gauntlet_validator::rerun::{agree, Pick};
 use serde::Serialize;
 
-use super::audit::{check, Report as AuditReport, Target};
+use super::audit::{check, show, Report as AuditReport, Target};
 use super::backends::ChainArgs;
 use super::competitions::registry;
 use super::print_json;
@@ -412,10 +412,6 @@ fn median(xs: &[f64]) -> Option<f64> {
     } else {
         (v[n / 2 - 1] + v[n / 2]) / 2.0
     })
-}
-
-fn show(x: Option<f64>) -> String {
-    x.map_or_else(|| "null".into(), |x| x.to_string())
 }
 
 /// A hotkey shortened for tables.
