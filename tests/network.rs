@@ -355,6 +355,16 @@ async fn miner_eval_compares_with_the_current_best() {
     let to_beat = v["score_to_beat"].as_f64().unwrap();
     assert!((to_beat - best_score * (1.0 - eps)).abs() < 1e-12);
     assert_eq!(v["beats_best"].as_bool().unwrap(), mine_score < to_beat);
+    // Beside the verdict, how clear the difference is: the paired bootstrap
+    // interval of the score difference on the same samples.
+    let ci = &v["vs_best"];
+    let (low, mean, high) = (
+        ci["low"].as_f64().unwrap(),
+        ci["mean_diff"].as_f64().unwrap(),
+        ci["high"].as_f64().unwrap(),
+    );
+    assert!(low <= mean && mean <= high, "{ci}");
+    assert!(ci["samples"].as_u64().unwrap() > 0);
 
     // Found on the chain: the round's winner, fetched from the hub.
     let v = common(&[
@@ -542,6 +552,52 @@ async fn two_validators_in_parallel_set_identical_weights() {
         rows.iter().filter(|m| m["round_weight"] == 1.0).collect();
     assert_eq!(winners.len(), 1, "winner takes all: {rows:?}");
     assert_eq!(winners[0]["win_rate"], 1.0);
+    // Beside each loser's win rate: its paired bootstrap interval against
+    // the winner (score difference, same samples), the same on both
+    // validators; the winner has none.
+    assert!(winners[0].get("vs_winner").is_none(), "{rows:?}");
+    let losers: Vec<&serde_json::Value> = rows
+        .iter()
+        .filter(|m| m["round_weight"] == 0.0 && m["score"].is_f64())
+        .collect();
+    assert!(!losers.is_empty(), "{rows:?}");
+    for m in &losers {
+        let ci = &m["vs_winner"];
+        let (low, mean, high) = (
+            ci["low"].as_f64().unwrap(),
+            ci["mean_diff"].as_f64().unwrap(),
+            ci["high"].as_f64().unwrap(),
+        );
+        // (A loser may score below the winner: within the older
+        // commit's epsilon advantage, the winner still wins.)
+        assert!(low <= mean && mean <= high, "{ci}");
+        assert_eq!(ci["level"], 0.95);
+    }
+    let other = gauntlet(
+        &[
+            "validator",
+            "status",
+            "--state",
+            &tmp.path().join("v2.sqlite").to_string_lossy(),
+            "--json",
+        ],
+        tmp.path(),
+    );
+    let other: serde_json::Value = serde_json::from_slice(&other.stdout).unwrap();
+    let intervals = |rows: &serde_json::Value| -> Vec<(u64, serde_json::Value)> {
+        let mut v: Vec<(u64, serde_json::Value)> = rows
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| (m["uid"].as_u64().unwrap(), m["vs_winner"].clone()))
+            .collect();
+        v.sort_by_key(|(u, _)| *u);
+        v
+    };
+    assert_eq!(
+        intervals(&board["models"]),
+        intervals(&other["leaderboards"][0]["models"])
+    );
     let ema_total: f64 = board["ema"]
         .as_object()
         .unwrap()
@@ -557,7 +613,12 @@ async fn two_validators_in_parallel_set_identical_weights() {
         &["validator", "status", "--state", &state.to_string_lossy()],
         tmp.path(),
     );
-    assert!(String::from_utf8_lossy(&text.stdout).contains("win rate"));
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        text.contains("win rate") && text.contains("vs winner"),
+        "{text}"
+    );
+    assert!(text.contains("winner"), "{text}");
 }
 
 /// A competition with a fixed tokenizer scores every model through it: it is

@@ -105,7 +105,15 @@ model = "openai:http://127.0.0.1:{down}/v1#tiny"
         assert!(a["usage"].is_null(), "no usage for a local model: {a}");
     }
     assert!((v["score"].as_f64().unwrap() - served["score"].as_f64().unwrap()).abs() < 1e-4);
+    // The same model served: the paired interval of the difference sits on 0.
+    let ci = &served["vs_model"];
+    assert!(ci["mean_diff"].as_f64().unwrap().abs() < 1e-4, "{ci}");
+    assert!(
+        ci["low"].as_f64().unwrap() <= 1e-4 && ci["high"].as_f64().unwrap() >= -1e-4,
+        "{ci}"
+    );
     let down = &refs[1];
+    assert!(down.get("vs_model").is_none(), "{down}");
     assert_eq!(down["reference"], true);
     assert!(
         down["error"].as_str().unwrap().contains("no answer"),

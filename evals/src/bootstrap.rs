@@ -10,6 +10,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::normalize::Normalization;
+
 /// Resamplings used by default: enough for stable 95 % percentiles.
 pub const DEFAULT_RESAMPLES: usize = 1_000;
 
@@ -108,6 +110,111 @@ pub fn paired_interval(
     })
 }
 
+/// One task of a paired competition-score bootstrap: both models' per-sample
+/// scores on the task's samples (same order), how its raw score is normalised
+/// and its effective weight in the combined score.
+#[derive(Debug, Clone, Copy)]
+pub struct TaskPair<'a> {
+    /// Model `a`'s per-sample scores.
+    pub a: &'a [Option<f64>],
+    /// Model `b`'s, on the same samples.
+    pub b: &'a [Option<f64>],
+    /// The task's normalisation.
+    pub normalization: Normalization,
+    /// Its effective weight (weights of the tasks that ran, renormalised).
+    pub weight: f64,
+}
+
+/// One task's paired `(a, b)` scores, its normalisation and its weight.
+type Stratum = (Vec<(f64, f64)>, Normalization, f64);
+
+/// Both models' mean score over a task's pairs (as drawn, or resampled).
+type TaskMeans<'a> = dyn FnMut(&[(f64, f64)]) -> (f64, f64) + 'a;
+
+/// The paired bootstrap interval of the *competition score* difference
+/// `score(a) − score(b)`: per-sample scores of different tasks are in
+/// different units (a 0/1 miss, a loss in nats), so each resampling draws
+/// every task's samples with replacement (stratified by task, the same draw
+/// for both models), takes each task's mean per-sample score as its raw
+/// score, normalises it and combines the tasks by weight, exactly as the
+/// competition score is made. `mean_diff` is that difference on the samples
+/// as drawn; `samples` counts the samples both models scored. Samples either
+/// model could not score are left out; `None` when a weighted task has none.
+///
+/// Each task's raw score is the mean of its per-sample scores for every
+/// method but the synthetic IFEval, whose duplicate-answer guard can raise
+/// its raw score above that mean: there the interval is the mean's.
+pub fn paired_score_interval(
+    tasks: &[TaskPair<'_>],
+    seed: u64,
+    resamples: usize,
+    level: f64,
+) -> Option<PairedInterval> {
+    let mut strata: Vec<Stratum> = Vec::new();
+    for t in tasks {
+        if t.weight <= 0.0 {
+            continue;
+        }
+        let pairs: Vec<(f64, f64)> =
+            t.a.iter()
+                .zip(t.b)
+                .filter_map(|(x, y)| match (x, y) {
+                    (Some(x), Some(y)) if x.is_finite() && y.is_finite() => Some((*x, *y)),
+                    _ => None,
+                })
+                .collect();
+        if pairs.is_empty() {
+            return None;
+        }
+        strata.push((pairs, t.normalization, t.weight));
+    }
+    if strata.is_empty() || resamples == 0 {
+        return None;
+    }
+    let combined = |means: &mut TaskMeans<'_>| -> f64 {
+        strata
+            .iter()
+            .map(|(pairs, norm, w)| {
+                let (ma, mb) = means(pairs);
+                w * (norm.apply(ma) - norm.apply(mb))
+            })
+            .sum()
+    };
+    let mean_diff = combined(&mut |pairs| {
+        let n = pairs.len() as f64;
+        let (sa, sb) = pairs
+            .iter()
+            .fold((0.0, 0.0), |(x, y), (a, b)| (x + a, y + b));
+        (sa / n, sb / n)
+    });
+    let mut rng = SplitMix64(seed);
+    let mut diffs: Vec<f64> = (0..resamples)
+        .map(|_| {
+            combined(&mut |pairs| {
+                let n = pairs.len();
+                let (mut sa, mut sb) = (0.0, 0.0);
+                for _ in 0..n {
+                    let (a, b) = pairs[rng.below(n as u64) as usize];
+                    sa += a;
+                    sb += b;
+                }
+                (sa / n as f64, sb / n as f64)
+            })
+        })
+        .collect();
+    diffs.sort_by(f64::total_cmp);
+    let level = level.clamp(0.0, 1.0);
+    let tail = (1.0 - level) / 2.0;
+    let at = |q: f64| diffs[((q * (resamples - 1) as f64).round() as usize).min(resamples - 1)];
+    Some(PairedInterval {
+        mean_diff,
+        low: at(tail),
+        high: at(1.0 - tail),
+        level,
+        samples: strata.iter().map(|(p, _, _)| p.len()).sum(),
+    })
+}
+
 /// A 64-bit bootstrap seed from a 32-byte round seed and the pair's uids, so
 /// every pair gets its own stream and every validator the same one.
 pub fn pair_seed(round_seed: &[u8; 32], uid_a: u16, uid_b: u16) -> u64 {
@@ -153,6 +260,61 @@ mod tests {
         let x = paired_interval(&some(&a), &some(&b), 1, 500, 0.9);
         assert_eq!(x, paired_interval(&some(&a), &some(&b), 1, 500, 0.9));
         assert_ne!(x, paired_interval(&some(&a), &some(&b), 2, 500, 0.9));
+    }
+
+    #[test]
+    fn the_score_interval_resamples_each_task_through_its_normalisation() {
+        use crate::normalize::InverseExponential;
+        // Task 1: 0/1 misses, a misses 10 % fewer; task 2: losses in nats,
+        // a's 0.05 lower, normalised by an inverse exponential.
+        let miss_a: Vec<f64> = (0..100).map(|i| f64::from(i % 10 < 3)).collect();
+        let miss_b: Vec<f64> = (0..100).map(|i| f64::from(i % 10 < 4)).collect();
+        let loss_b: Vec<f64> = (0..100).map(|i| 3.0 + (i % 5) as f64 * 0.1).collect();
+        let loss_a: Vec<f64> = loss_b.iter().map(|x| x - 0.05).collect();
+        let ie = Normalization::InverseExponential(InverseExponential { ceiling: 20.0 });
+        let (ma, mb, la, lb) = (some(&miss_a), some(&miss_b), some(&loss_a), some(&loss_b));
+        let tasks = [
+            TaskPair {
+                a: &ma,
+                b: &mb,
+                normalization: Normalization::None,
+                weight: 0.6,
+            },
+            TaskPair {
+                a: &la,
+                b: &lb,
+                normalization: ie,
+                weight: 0.4,
+            },
+        ];
+        let ci = paired_score_interval(&tasks, 5, DEFAULT_RESAMPLES, 0.95).expect("ci");
+        let expected = 0.6 * (0.3 - 0.4) + 0.4 * (ie.apply(3.15) - ie.apply(3.2));
+        assert!((ci.mean_diff - expected).abs() < 1e-12, "{ci:?}");
+        assert!(ci.low <= ci.mean_diff && ci.mean_diff <= ci.high);
+        assert_eq!(ci.samples, 200);
+        assert!(ci.a_better(), "{ci:?}");
+        assert_eq!(
+            Some(ci),
+            paired_score_interval(&tasks, 5, DEFAULT_RESAMPLES, 0.95)
+        );
+        // Against itself: exactly zero, nothing separates them.
+        let same = [TaskPair {
+            a: &ma,
+            b: &ma,
+            normalization: Normalization::None,
+            weight: 1.0,
+        }];
+        let z = paired_score_interval(&same, 5, 200, 0.95).expect("ci");
+        assert_eq!((z.low, z.high, z.mean_diff), (0.0, 0.0, 0.0));
+        // A weighted task neither model scored: no interval.
+        let none = vec![None; 3];
+        let lost = [TaskPair {
+            a: &none,
+            b: &none,
+            normalization: Normalization::None,
+            weight: 1.0,
+        }];
+        assert!(paired_score_interval(&lost, 5, 200, 0.95).is_none());
     }
 
     #[test]

@@ -7,14 +7,16 @@ use std::path::PathBuf;
 
 use anyhow::{anyhow, bail, Context, Result};
 use gauntlet_constants::Block;
+use gauntlet_evals::bootstrap::{pair_seed, PairedInterval};
 use gauntlet_evals::tasks::TaskOutcome;
 use gauntlet_evals::weights::beats;
 use gauntlet_hub::{secure_hash, ModelId};
+use gauntlet_validator::round::intervals::between;
 use gauntlet_validator::suite::SuiteResult;
 use serde::Serialize;
 
 use super::backends::HubArgs;
-use super::eval::competition::{print_tasks, resolve, run_suite, SeedSource};
+use super::eval::competition::{describe_interval, print_tasks, resolve, run_suite, SeedSource};
 use super::eval::SuiteArgs;
 use super::print_json;
 
@@ -72,6 +74,9 @@ struct Output<'a> {
     beats_best: Option<bool>,
     /// The score this model must get below to beat the best.
     score_to_beat: Option<f64>,
+    /// This model's score minus the best's on the same samples, with the
+    /// paired bootstrap interval (95 %): how clear the difference is.
+    vs_best: Option<PairedInterval>,
 }
 
 /// Runs the subcommand.
@@ -97,6 +102,7 @@ pub fn run(args: Args) -> Result<()> {
     let mine = run_suite(&args.model, &args.suite, &active, &resolved.seed)?;
     let mut best = None;
     let mut comparison = None;
+    let mut vs_best = None;
     if let Some((dir, source, commit_block, now)) = best_dir {
         let theirs: SuiteResult = run_suite(&dir, &args.suite, &active, &resolved.seed)?;
         let eps = competition.constraints.epsilon.at(now, commit_block);
@@ -108,6 +114,12 @@ pub fn run(args: Args) -> Result<()> {
             eps_at,
         );
         comparison = Some((eps, wins, theirs.score * (1.0 - eps.clamp(0.0, 1.0))));
+        vs_best = between(
+            &active,
+            &mine,
+            &theirs,
+            pair_seed(resolved.seed.as_bytes(), 0, 1),
+        );
         best = Some(Best {
             source,
             commit_block: commit_block.0,
@@ -127,6 +139,7 @@ pub fn run(args: Args) -> Result<()> {
             epsilon: comparison.map(|c| c.0),
             beats_best: comparison.map(|c| c.1),
             score_to_beat: comparison.map(|c| c.2),
+            vs_best,
         });
     }
     println!(
@@ -154,6 +167,9 @@ pub fn run(args: Args) -> Result<()> {
                     "This model would NOT beat it."
                 }
             );
+            if let Some(ci) = &vs_best {
+                println!("{}", describe_interval("the best", ci));
+            }
         }
         _ => println!("(no best model to compare with: give --against DIR or --best-from-chain)"),
     }

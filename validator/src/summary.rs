@@ -1,6 +1,7 @@
 //! A finished round as the state stores it and `validator status` shows it:
 //! typed, so a reader never looks fields up by string.
 
+use gauntlet_evals::bootstrap::PairedInterval;
 use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::state::ModelKey;
@@ -27,6 +28,11 @@ pub struct RoundModel {
     pub reason: Option<String>,
     /// The uid of the model it copies.
     pub copy_of: Option<u16>,
+    /// The paired bootstrap interval (95 %) of its score minus the round
+    /// winner's, on the samples both answered: how clearly it lost (`None`
+    /// for the winner, and for models without per-sample scores).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vs_winner: Option<PairedInterval>,
 }
 
 /// What a finished round of one competition leaves behind.
@@ -64,6 +70,7 @@ mod tests {
                 verdict: "crashed".into(),
                 reason: Some("signal 11".into()),
                 copy_of: None,
+                vs_winner: None,
             }],
             keep: Vec::new(),
             winner_score: None,

@@ -118,9 +118,6 @@ pub struct LeaderboardEntry {
     /// Each task's raw score (a loss; `None` when the task failed or was
     /// dropped), by task name.
     pub tasks: BTreeMap<String, Option<f64>>,
-    /// The score's confidence interval, once the validator records one
-    /// (always `None` today: see docs/DASHBOARD.md).
-    pub score_interval: Option<(f64, f64)>,
     /// This validator's last weight on the uid, as a fraction.
     pub weight: f64,
     /// The uid's incentive on chain now, as a fraction.
@@ -344,7 +341,6 @@ impl Sources {
                     repo_url: commitment.as_deref().and_then(|c| self.repo_url(c)),
                     commitment,
                     tasks,
-                    score_interval: None,
                     weight: weight_of.get(&row.uid).copied().unwrap_or(0.0),
                     incentive,
                     row,

@@ -20,7 +20,7 @@ pub fn competition(b: &Leaderboard, fingerprint: &str) -> Markup {
             tr {
                 th.num { "rank" } th.num { "uid" } th { "hotkey" } th { "model" } th.num { "score" }
                 @for t in &b.task_names { th.num { (t) } }
-                th.num { "win rate" } th.num { "weight" } th.num { "incentive" } th.num { "EMA share" }
+                th.num { "win rate" } th.num title="score minus the winner's on the same samples, with its 95 % paired bootstrap interval" { "vs winner" } th.num { "weight" } th.num { "incentive" } th.num { "EMA share" }
                 th { "verdict" } th { "reason" } th.num { "copy of" }
             }
             @for e in &b.rows {
@@ -38,14 +38,20 @@ pub fn competition(b: &Leaderboard, fingerprint: &str) -> Markup {
                             " " a href=(url) rel="noopener noreferrer" { "hub" }
                         }
                     }
-                    td.num {
-                        (score(r.score))
-                        @if let Some((lo, hi)) = e.score_interval { " [" (format!("{lo:.4}")) ", " (format!("{hi:.4}")) "]" }
-                    }
+                    td.num { (score(r.score)) }
                     @for t in &b.task_names {
                         td.num { (score(e.tasks.get(t).copied().flatten())) }
                     }
                     td.num { (percent(r.win_rate)) }
+                    td.num.interval {
+                        @match &r.vs_winner {
+                            Some(ci) => {
+                                (format!("{:+.4}", ci.mean_diff)) " "
+                                span.muted { (format!("[{:+.4}, {:+.4}]", ci.low, ci.high)) }
+                            }
+                            None => { @if r.rank == Some(1) { "winner" } @else { "–" } }
+                        }
+                    }
                     td.num { (percent(e.weight)) }
                     td.num { (percent(e.incentive)) }
                     td.num { (percent(r.ema)) }

@@ -10,8 +10,10 @@ use gauntlet_competitions::{ActiveCompetition, Competition, Registry};
 use gauntlet_constants::{sync_block, Block};
 use gauntlet_datasets::{DataCache, Seed};
 use gauntlet_evals::backend::Backend;
+use gauntlet_evals::bootstrap::{pair_seed, PairedInterval};
 use gauntlet_evals::tasks::{TaskOutcome, TaskStatus};
 use gauntlet_remote::Prices;
+use gauntlet_validator::round::intervals::between;
 use gauntlet_validator::suite::{
     prepare, run_prepared_on, PreparedTask, SuiteEvent, SuiteOptions, SuiteResult,
 };
@@ -224,6 +226,8 @@ fn suite_options(args: &SuiteArgs) -> SuiteOptions {
     SuiteOptions {
         sample_cap: args.samples,
         mc_batch: args.batch_size,
+        // Per-sample scores: the paired intervals between models need them.
+        keep_details: true,
         ..SuiteOptions::default()
     }
 }
@@ -312,6 +316,10 @@ struct ReferenceOutput<'a> {
     /// Its combined score (+inf, JSON null, when it could not run).
     score: f64,
     tasks: Vec<TaskOutcome>,
+    /// Its score minus the model's, on the same samples, with the paired
+    /// bootstrap interval (95 %): negative, it beats the model.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    vs_model: Option<PairedInterval>,
     /// Why it could not run at all (the endpoint is down, say).
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<String>,
@@ -319,6 +327,7 @@ struct ReferenceOutput<'a> {
 
 /// Runs every reference entrant of the competition on the same items.
 fn run_references<'a>(
+    model: &SuiteResult,
     references: &'a [ReferenceEntrant],
     remote: &RemoteArgs,
     args: &SuiteArgs,
@@ -328,7 +337,8 @@ fn run_references<'a>(
 ) -> Vec<ReferenceOutput<'a>> {
     references
         .iter()
-        .map(|r| {
+        .enumerate()
+        .map(|(i, r)| {
             let spec = RemoteSpec {
                 model: &r.model,
                 api_key_env: r.api_key_env.as_deref(),
@@ -348,6 +358,12 @@ fn run_references<'a>(
                     model: &r.model,
                     reference: true,
                     score: result.score,
+                    vs_model: between(
+                        active,
+                        &result,
+                        model,
+                        pair_seed(seed.as_bytes(), u16::MAX, i as u16),
+                    ),
                     tasks: result.tasks,
                     error: None,
                 },
@@ -359,6 +375,7 @@ fn run_references<'a>(
                         reference: true,
                         score: f64::INFINITY,
                         tasks: Vec::new(),
+                        vs_model: None,
                         error: Some(format!("{e:#}")),
                     }
                 }
@@ -397,6 +414,7 @@ pub fn run(model: &str, args: &SuiteArgs, remote: &RemoteArgs, json: bool) -> Re
         Vec::new()
     } else {
         run_references(
+            &result,
             &active.competition.references,
             remote,
             args,
@@ -438,6 +456,9 @@ pub fn run(model: &str, args: &SuiteArgs, remote: &RemoteArgs, json: bool) -> Re
             None => {
                 print_tasks(&r.tasks);
                 println!("score {:.4}", r.score);
+                if let Some(ci) = &r.vs_model {
+                    println!("{}", describe_interval("the model", ci));
+                }
             }
         }
     }
@@ -467,4 +488,29 @@ pub fn print_tasks(tasks: &[TaskOutcome]) {
             TaskStatus::Dropped(why) => println!("  dropped (weights renormalised): {why}"),
         }
     }
+}
+
+/// One line on a paired interval of `score − other's score`.
+pub fn describe_interval(other: &str, ci: &PairedInterval) -> String {
+    let verdict = if ci.high < 0.0 {
+        format!(
+            "lower than {other}'s with {:.0} % confidence",
+            ci.level * 100.0
+        )
+    } else if ci.low > 0.0 {
+        format!(
+            "higher than {other}'s with {:.0} % confidence",
+            ci.level * 100.0
+        )
+    } else {
+        format!("not separable from {other}'s at {:.0} %", ci.level * 100.0)
+    };
+    format!(
+        "score minus {other}'s: {:+.4}, {:.0} % paired bootstrap interval [{:+.4}, {:+.4}] over {} samples: {verdict}",
+        ci.mean_diff,
+        ci.level * 100.0,
+        ci.low,
+        ci.high,
+        ci.samples
+    )
 }

@@ -91,8 +91,8 @@ pub fn status(args: StatusArgs) -> Result<()> {
     for ((id, sync, summary), ema) in rounds.iter().zip(&emas) {
         println!("competition {} — last round at sync block {}", id.0, sync.0);
         println!(
-            "{:>3}  {:<34}  {:>8}  {:>8}  {:>6}  verdict",
-            "uid", "model", "score", "win rate", "ema"
+            "{:>3}  {:<34}  {:>8}  {:>8}  {:>6}  {:<30}  verdict",
+            "uid", "model", "score", "win rate", "ema", "vs winner (95 % interval)"
         );
         let mut rows: Vec<&RoundModel> = summary.models.iter().collect();
         rows.sort_by(|a, b| b.win_rate.total_cmp(&a.win_rate));
@@ -106,13 +106,19 @@ pub fn status(args: StatusArgs) -> Result<()> {
             } else {
                 "inf".to_string()
             };
+            let vs_winner = match &m.vs_winner {
+                Some(ci) => format!("{:+.4} [{:+.4}, {:+.4}]", ci.mean_diff, ci.low, ci.high),
+                None if m.round_weight > 0.0 => "winner".to_string(),
+                None => "-".to_string(),
+            };
             println!(
-                "{:>3}  {:<34}  {:>8}  {:>8.2}  {:>6.3}  {}",
+                "{:>3}  {:<34}  {:>8}  {:>8.2}  {:>6.3}  {:<30}  {}",
                 m.uid,
                 printable(&m.model, 34),
                 score,
                 m.win_rate,
                 ema_value,
+                vs_winner,
                 printable(&m.verdict, 20)
             );
         }

@@ -18,6 +18,7 @@
 
 mod evaluate;
 mod fetch;
+pub mod intervals;
 mod queue;
 mod select;
 mod weights;
@@ -470,6 +471,7 @@ impl Validator {
             ctx.metagraph,
             ctx.block,
             ctx.sync,
+            ctx.seed,
         )?;
         if let Some(dir) = &self.config.ledger_dir {
             match crate::ledger::export(&self.state, dir) {

@@ -12,6 +12,7 @@ use gauntlet_chain::{
 };
 use gauntlet_competitions::ActiveCompetition;
 use gauntlet_constants::{Block, CompetitionId, Uid};
+use gauntlet_datasets::Seed;
 use gauntlet_evals::weights::{
     ema, subnet_weights, upscale_u16, win_rates, winner_weights, MIN_COMPETITION_WEIGHT,
 };
@@ -136,6 +137,7 @@ pub(crate) fn score_round(
     metagraph: &Metagraph,
     block: Block,
     sync: Block,
+    seed: &Seed,
 ) -> Result<Vec<RoundModel>, StateError> {
     let id = competition.competition.id;
     let epsilon = |b: u64| {
@@ -176,10 +178,14 @@ pub(crate) fn score_round(
         .filter(|(_, &w)| w > 0.0)
         .map(|(e, _)| e.score)
         .fold(f64::INFINITY, f64::min);
+    let winner = round.iter().position(|&w| w > 0.0);
+    let intervals =
+        super::intervals::against_winner(state, competition, evaluations, winner, sync, seed)?;
     let models: Vec<RoundModel> = evaluations
         .iter()
         .zip(rates.iter().zip(&round))
-        .map(|(e, (&rate, &w))| RoundModel {
+        .zip(intervals)
+        .map(|((e, (&rate, &w)), vs_winner)| RoundModel {
             uid: e.uid.0,
             hotkey: e.key.hotkey.clone(),
             model: model_label(&e.key.commitment),
@@ -189,6 +195,7 @@ pub(crate) fn score_round(
             verdict: e.verdict.label().to_string(),
             reason: e.verdict.reason(),
             copy_of: e.verdict.copy_of().map(|u| u.0),
+            vs_winner,
         })
         .collect();
     let summary = RoundSummary {

@@ -6,6 +6,7 @@
 use std::collections::HashMap;
 
 use gauntlet_constants::{Block, CompetitionId};
+use gauntlet_evals::bootstrap::PairedInterval;
 use rusqlite::{params, OptionalExtension};
 use serde::{Deserialize, Serialize};
 
@@ -41,6 +42,10 @@ pub struct LeaderboardRow {
     pub reason: Option<String>,
     /// The uid of the model it copies.
     pub copy_of: Option<u16>,
+    /// The paired bootstrap interval (95 %) of its score minus the round
+    /// winner's (see [`RoundModel::vs_winner`](crate::RoundModel)).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vs_winner: Option<PairedInterval>,
 }
 
 /// A competition's leaderboard as it stood at a block.
@@ -240,6 +245,7 @@ impl State {
                 verdict: m.verdict,
                 reason: m.reason,
                 copy_of: m.copy_of,
+                vs_winner: m.vs_winner,
             })
             .collect();
         rank(&mut rows);
@@ -270,6 +276,7 @@ mod tests {
             verdict: verdict.into(),
             reason: None,
             copy_of: None,
+            vs_winner: None,
         }
     }
 

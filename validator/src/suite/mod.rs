@@ -14,7 +14,7 @@
 //! raw = +inf. Neither stops the other tasks.
 
 mod prepare;
-mod run;
+pub(crate) mod run;
 
 pub use prepare::{prepare, PreparedTask, Unprepared};
 pub use run::{

@@ -198,7 +198,7 @@ pub fn run_prepared_on(
 }
 
 /// A competition's normalisation as the eval crate applies it.
-fn normalization(n: CompNormalization) -> Normalization {
+pub(crate) fn normalization(n: CompNormalization) -> Normalization {
     match n {
         CompNormalization::None => Normalization::None,
         CompNormalization::InverseExponential { ceiling } => {
