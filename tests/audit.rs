@@ -96,33 +96,15 @@ async fn a_round_is_audited_and_every_tampering_fails() {
     let wallets = tmp.path().join("wallets");
     let (validator, _) = Wallet::create(&wallets, "v", "h", false).unwrap();
     world.add_validator(&validator);
-    for (i, seed) in [41u64, 42, 43].iter().enumerate() {
-        let m = world.model(&format!("m{i}"), *seed);
-        world
-            .push(&testing::hotkey(i as u8 + 1), &m, &format!("miner{i}/tiny"))
-            .await;
-        world.chain.advance(1).unwrap();
-    }
-    world.chain.advance(20).unwrap();
+    push_three_models(&world).await;
     let defs = defs(&tmp.path().join("defs"), 6);
-    let ledger = tmp.path().join("ledger");
-    let o = Command::new(env!("CARGO_BIN_EXE_gauntlet"))
-        .args(["validator", "run", "--once"])
-        .args(chain_args(tmp.path()))
-        .args(["--hub", "local", "--hub-dir"])
-        .arg(tmp.path().join("hub"))
-        .args(["--wallet", "v", "--hotkey", "h", "--wallet-dir"])
-        .arg(&wallets)
-        .arg("--state")
-        .arg(tmp.path().join("v.sqlite"))
-        .arg("--ledger-dir")
-        .arg(&ledger)
-        .args(["--publish-ledger", "validator-v/ledger"])
-        .args(["--defs", &defs])
-        .env("GAUNTLET_CACHE", tmp.path().join("data"))
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let ledger = run_validator(
+        tmp.path(),
+        &wallets,
+        "v",
+        &defs,
+        &["--publish-ledger", "validator-v/ledger"],
+    );
 
     // The validator's commitment is its items root; miners' readers skip it.
     let commitments = gauntlet_chain::Chain::commitments(&world.chain, NETUID)
@@ -355,8 +337,22 @@ fn the_demo_ledger_passes_its_audit() {
     assert_fails(&o, &r, "field signature");
 }
 
-/// Runs `validator run --once` as `wallet` with its own state and ledger.
-fn run_validator(dir: &Path, wallets: &Path, wallet: &str, defs: &str) -> PathBuf {
+/// Three tiny models pushed by three miners, a block apart, then 20 blocks
+/// so the round may evaluate them.
+async fn push_three_models(world: &World) {
+    for (i, seed) in [41u64, 42, 43].iter().enumerate() {
+        let m = world.model(&format!("m{i}"), *seed);
+        world
+            .push(&testing::hotkey(i as u8 + 1), &m, &format!("miner{i}/tiny"))
+            .await;
+        world.chain.advance(1).unwrap();
+    }
+    world.chain.advance(20).unwrap();
+}
+
+/// Runs `validator run --once` as `wallet` (hotkey `h`) with its own state
+/// (`<wallet>.sqlite`) and ledger (`ledger-<wallet>`, returned), plus `extra`.
+fn run_validator(dir: &Path, wallets: &Path, wallet: &str, defs: &str, extra: &[&str]) -> PathBuf {
     let ledger = dir.join(format!("ledger-{wallet}"));
     let o = Command::new(env!("CARGO_BIN_EXE_gauntlet"))
         .args(["validator", "run", "--once"])
@@ -370,6 +366,7 @@ fn run_validator(dir: &Path, wallets: &Path, wallet: &str, defs: &str) -> PathBu
         .arg("--ledger-dir")
         .arg(&ledger)
         .args(["--defs", defs])
+        .args(extra)
         .env("GAUNTLET_CACHE", dir.join("data"))
         .output()
         .unwrap();
@@ -426,18 +423,11 @@ async fn consensus_names_the_validator_that_lies() {
     let (liar, _) = Wallet::create(&wallets, "b", "h", false).unwrap();
     world.add_validator(&honest);
     world.add_validator(&liar);
-    for (i, seed) in [41u64, 42, 43].iter().enumerate() {
-        let m = world.model(&format!("m{i}"), *seed);
-        world
-            .push(&testing::hotkey(i as u8 + 1), &m, &format!("miner{i}/tiny"))
-            .await;
-        world.chain.advance(1).unwrap();
-    }
-    world.chain.advance(20).unwrap();
+    push_three_models(&world).await;
     let defs = defs(&dir.join("defs"), 6);
     let defs_args = ["--defs", defs.as_str()];
-    let a = run_validator(dir, &wallets, "a", &defs);
-    let b = run_validator(dir, &wallets, "b", &defs);
+    let a = run_validator(dir, &wallets, "a", &defs, &[]);
+    let b = run_validator(dir, &wallets, "b", &defs, &[]);
 
     // Honest validators agree on every model.
     let (o, r) = run_json(dir, "consensus", &[&a, &b], &defs_args);

@@ -259,12 +259,20 @@ async fn consensus(args: &Args, report: &mut Report) -> Result<()> {
     let mut picks: Vec<Pick> = Vec::new();
     let mut queues: Vec<(usize, &ModelKey, std::vec::IntoIter<usize>)> = Vec::new();
     for (key, samples) in &disputes {
-        if samples.is_empty() {
+        // Re-run from the first validator's record; a position only another
+        // validator's (longer) record has cannot be re-run from it and stays
+        // with the majority rule below.
+        let record = models[*key][0].1;
+        let runnable: Vec<usize> = samples
+            .iter()
+            .copied()
+            .filter(|&s| s < record.samples.len())
+            .collect();
+        if runnable.is_empty() {
             continue;
         }
-        let record = models[*key][0].1;
         representatives.push(record);
-        queues.push((representatives.len() - 1, *key, samples.clone().into_iter()));
+        queues.push((representatives.len() - 1, *key, runnable.into_iter()));
     }
     while picks.len() < args.rerun.replay {
         let mut any = false;
