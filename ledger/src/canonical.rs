@@ -95,7 +95,24 @@ fn for_json_string(s: &str, out: &mut String) {
 /// `f` as Python's `repr(float)` writes it (finite values only).
 pub fn python_float_repr(f: f64) -> String {
     // `{:e}` gives the shortest round-trip digits, e.g. "-1.2345e-7" or "1e16".
-    let sci = format!("{f:e}");
+    // When two strings of that length read back to `f` and lie equally close
+    // to it (an f32 widened to f64 often sits exactly between two 17-digit
+    // decimals), Python picks the even last digit: the value correctly
+    // rounded (ties to even) to that many digits, which `{:.*e}` gives and
+    // which reads back to `f` whenever any string of that length does.
+    let shortest = format!("{f:e}");
+    let significant = shortest
+        .split_once('e')
+        .map_or(shortest.as_str(), |(m, _)| m)
+        .chars()
+        .filter(char::is_ascii_digit)
+        .count();
+    let nearest = format!("{f:.*e}", significant.saturating_sub(1));
+    let sci = if nearest.parse::<f64>() == Ok(f) {
+        nearest
+    } else {
+        shortest
+    };
     let (mantissa, exp) = sci.split_once('e').unwrap_or((sci.as_str(), "0"));
     let exp: i32 = exp.parse().unwrap_or(0);
     let (sign, mantissa) = match mantissa.strip_prefix('-') {
@@ -164,6 +181,10 @@ mod tests {
             (0.30000000000000004, "0.30000000000000004"),
             (1234567.0, "1234567.0"),
             (f64::MAX, "1.7976931348623157e+308"),
+            // Exactly between two 17-digit decimals (an f32 widened): Python
+            // picks the even last digit, where `{:e}` rounds half up.
+            (f64::from(-145.952_91_f32), "-145.95291137695312"),
+            (f64::from(2.345_678_9_f32), "2.3456788063049316"),
         ];
         for (x, want) in cases {
             assert_eq!(python_float_repr(*x), *want, "{x:e}");
