@@ -69,6 +69,9 @@ enum Command {
     /// Check a validator's published ledger: signatures, hash chain, item
     /// roots against its on-chain commitment, and its weights recomputed.
     Audit(cmd::audit::Args),
+    /// A validator's signed ledger: export it as Parquet tables.
+    #[command(subcommand)]
+    Ledger(cmd::ledger::Command),
     /// Compare several validators' ledgers: each audited, each model's
     /// scores side by side (median, MAD, agreement), disagreements settled by
     /// re-running the disputed samples; the wrong validators named.
@@ -105,6 +108,7 @@ fn main() -> std::process::ExitCode {
         Command::Pool(c) => cmd::pool::run(c),
         Command::Dashboard(a) => cmd::dashboard::run(a),
         Command::Audit(a) => cmd::audit::run(a),
+        Command::Ledger(c) => cmd::ledger::run(c),
         Command::Consensus(a) => cmd::consensus::run(a),
     };
     match result {

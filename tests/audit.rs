@@ -3,8 +3,9 @@
 //! signed ledger; `gauntlet audit` passes on it, and fails (non-zero exit, a
 //! message naming what) on each tampering: a changed score, a dropped sample,
 //! records swapped, another key's signature, items that do not match their
-//! root, a truncated file, and a validator that lies consistently about a
-//! score (its weights on chain no longer follow from its ledger).
+//! root, a truncated file (JSON Lines or Parquet), and a validator that lies
+//! consistently about a score (its weights on chain no longer follow from its
+//! ledger).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -171,6 +172,30 @@ async fn a_round_is_audited_and_every_tampering_fails() {
     assert!(best.is_finite());
 
     let t = |name: &str| tmp.path().join("tampered").join(name);
+    // Exported as Parquet, the records audit as the JSON Lines do; a
+    // truncated table fails with the file named, never a panic.
+    let o = Command::new(env!("CARGO_BIN_EXE_gauntlet"))
+        .args(["ledger", "export", "--json", "--ledger"])
+        .arg(&ledger)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let exported: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(exported["records"], 3);
+    assert!(exported["samples"].as_u64().unwrap() > 0, "{exported}");
+    assert!(ledger.join("samples.parquet").is_file());
+    let table = ledger.join("ledger.parquet");
+    let (o, r) = audit(tmp.path(), &table, &defs);
+    assert!(o.status.success(), "{r}");
+    assert_eq!(
+        (r["ok"].clone(), r["records"].clone()),
+        (true.into(), 3.into())
+    );
+    let dir = tampered(&ledger, &t("parquet"), |_| {});
+    let bytes = std::fs::read(dir.join("ledger.parquet")).unwrap();
+    std::fs::write(dir.join("ledger.parquet"), &bytes[..bytes.len() / 2]).unwrap();
+    let (o, r) = audit(tmp.path(), &dir.join("ledger.parquet"), &defs);
+    assert_fails(&o, &r, "not a readable Parquet file");
     // A score changed (hash fixed up, signature not).
     let dir = tampered(&ledger, &t("score"), |l| {
         l[1] = edit_record(&l[1], |r| r["samples"][0]["score"] = 0.0.into());
@@ -257,6 +282,34 @@ async fn a_round_is_audited_and_every_tampering_fails() {
     });
     let (o, r) = audit(tmp.path(), &dir, &defs);
     assert_fails(&o, &r, "field weights");
+}
+
+/// A competition that requires significant wins: the validator's weights on
+/// chain are what the audit replays from the ledger's per-sample scores under
+/// the same rule.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_round_requiring_significant_wins_passes_its_audit() {
+    let tmp = tempfile::tempdir().unwrap();
+    let world = World::new(tmp.path());
+    let wallets = tmp.path().join("wallets");
+    let (validator, _) = Wallet::create(&wallets, "v", "h", false).unwrap();
+    world.add_validator(&validator);
+    push_three_models(&world).await;
+    let defs = defs(&tmp.path().join("defs"), 6);
+    let tiny = Path::new(&defs).join("tiny.toml");
+    let text = std::fs::read_to_string(&tiny).unwrap();
+    let text = text.replace("weight_norm = {", "significance = 0.9\nweight_norm = {");
+    std::fs::write(&tiny, text).unwrap();
+    let ledger = run_validator(tmp.path(), &wallets, "v", &defs, &[]);
+    let (o, report) = audit(tmp.path(), &ledger, &defs);
+    assert!(o.status.success(), "{report}");
+    assert_eq!(report["records"], 3);
+    assert!(
+        !report["chain_weights"].as_array().unwrap().is_empty(),
+        "{report}"
+    );
+    assert_eq!(report["chain_weights"], report["replayed_weights"]);
+    assert_eq!(report["rounds_replayed"].as_array().unwrap().len(), 1);
 }
 
 /// `gauntlet demo` on SmolLM2 (real models, real datasets, two samples per

@@ -181,7 +181,11 @@ async fn the_dashboard_serves_leaderboard_plots_models_validators_and_pools() {
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     }
 
-    let mut validator = world.validator(v, "v.sqlite");
+    // The validator publishes its rounds' items beside its state, where the
+    // dashboard finds them (the prompts on model pages).
+    let mut config = world.config();
+    config.ledger_dir = Some(dir.join("ledger"));
+    let mut validator = world.validator_with_config(v, "v.sqlite", config);
     validator.run_round().await.unwrap();
     world.chain.advance(60).unwrap();
     let now = world.chain.block().unwrap();
@@ -259,7 +263,20 @@ async fn the_dashboard_serves_leaderboard_plots_models_validators_and_pools() {
         .await
         .unwrap();
     assert_eq!(samples["total"], evaluation["samples"]);
-    assert!(!samples["samples"].as_array().unwrap().is_empty());
+    let page = samples["samples"].as_array().unwrap();
+    assert!(!page.is_empty());
+    // Each sample with the item it was given and what the model produced.
+    assert!(
+        page.iter()
+            .all(|s| s["item"].is_object() && s["output"].is_object()),
+        "{samples:#}"
+    );
+    let mc = page
+        .iter()
+        .find(|s| s["task"] == "SYNTHETIC_MMLU")
+        .expect("a multiple-choice sample");
+    let question = mc["item"]["question"].as_str().unwrap().to_string();
+    assert!(mc["output"]["text"].is_string(), "{mc:#}");
     for kind in ["scores", "weights", "incentive"] {
         let r = reqwest::get(format!("{base}/plots/42/{kind}.svg"))
             .await
@@ -303,6 +320,25 @@ async fn the_dashboard_serves_leaderboard_plots_models_validators_and_pools() {
         for plot in ["scores", "weights", "incentive"] {
             assert!(page.contains(&format!("/plots/42/{plot}.svg")), "{page}");
         }
+        let encode = |s: &str| -> String {
+            s.bytes()
+                .map(|b| {
+                    if b.is_ascii_alphanumeric() {
+                        (b as char).to_string()
+                    } else {
+                        format!("%{b:02X}")
+                    }
+                })
+                .collect()
+        };
+        let model_url = format!(
+            "{base}/model?hotkey={}&commitment={}",
+            encode(&alice_key),
+            encode(&commitment)
+        );
+        let model_page = rendered(&browser, &model_url, 1_000);
+        assert!(model_page.contains(&question), "{model_page}");
+        assert!(model_page.contains("token losses, mean"), "{model_page}");
         let validators = rendered(&browser, &format!("{base}/validators"), 1_000);
         assert!(validators.contains("1.000"), "{validators}");
         let pools = rendered(&browser, &format!("{base}/pools"), 1_000);

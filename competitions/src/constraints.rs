@@ -31,6 +31,19 @@ pub struct Constraints {
     /// Wall-clock seconds a validator gives one model's check, load and
     /// evaluation before the model is judged `timed_out`.
     pub max_eval_seconds: u64,
+    /// When set, a win must also be significant at this confidence level
+    /// (e.g. 0.95): a later (or same-block) model beats another only when
+    /// the paired bootstrap interval of their score difference lies wholly
+    /// beyond the epsilon margin; an earlier model keeps every pair whose
+    /// challenger's win is not significant. `None`: the reference's rule.
+    pub significance: Option<f64>,
+    /// When set, the sequential test at this confidence level (e.g. 0.99):
+    /// the round's benchmark model (the highest chain incentive among the
+    /// candidates, then the earliest commit) is evaluated first, and every
+    /// other model's remaining tasks are not run once, after a task, it is
+    /// beaten beyond what those tasks could give back. `None`: every model
+    /// runs every task.
+    pub early_stop: Option<f64>,
 }
 
 /// Seconds allowed per model when a definition does not say: two hours,

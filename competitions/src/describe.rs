@@ -41,6 +41,8 @@ pub fn competition(c: &Competition) -> Value {
             "eval_block_delay": k.eval_block_delay,
             "max_repo_bytes": k.max_repo_bytes,
             "epsilon": epsilon(&k.epsilon),
+            "significance": k.significance,
+            "early_stop": k.early_stop,
         },
         "task_sets": c.task_sets.iter().map(|s| json!({
             "version": s.version,

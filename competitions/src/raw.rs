@@ -41,6 +41,10 @@ pub(crate) struct ConstraintsTable {
     pub weight_norm: WeightNormCheck,
     #[serde(default)]
     pub max_eval_seconds: Option<u64>,
+    #[serde(default)]
+    pub significance: Option<f64>,
+    #[serde(default)]
+    pub early_stop: Option<f64>,
 }
 
 /// `epsilon = { kind = "fixed", value = … }` or

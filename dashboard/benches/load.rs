@@ -95,6 +95,7 @@ fn build(dir: &Path) {
                 .map(|t| TaskDetail {
                     name: (*t).to_string(),
                     per_sample: (0..SAMPLES / 4).map(|s| Some(s as f64 / 10.0)).collect(),
+                    outputs: Vec::new(),
                 })
                 .collect();
             let eval = gauntlet_validator::state::Evaluation {
@@ -194,6 +195,7 @@ fn main() {
             registry: Registry::builtin().unwrap(),
             pools: None,
             hub: HubLinks::None,
+            ledger: None,
         };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());

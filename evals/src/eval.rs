@@ -59,6 +59,29 @@ pub struct EvalScore {
     /// for `gauntlet eval --task --json`; a JSON object, or null.
     #[serde(skip_serializing_if = "serde_json::Value::is_null")]
     pub report: serde_json::Value,
+    /// What the model produced on each sample, in input order (one per
+    /// `per_sample` entry; empty when the method keeps none). The validator
+    /// writes them into its ledger; `report` already shows them to `eval`.
+    #[serde(skip)]
+    pub outputs: Vec<Option<SampleOutput>>,
+}
+
+/// A model's output on one sample: what a third party needs to check the
+/// sample's score without running the model.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SampleOutput {
+    /// One generated text (multiple choice by generation, Google's IFEval).
+    Text(String),
+    /// Several generated texts, one per prompt of the sample (the synthetic
+    /// IFEval's pair).
+    Texts(Vec<String>),
+    /// Per-token losses (negative log-probabilities, nats) of the scored
+    /// tokens, as the runtime computed them (f32).
+    Losses(Vec<f32>),
+    /// The log-probability of each choice's letter (multiple choice by
+    /// log-likelihood).
+    ChoiceLogprobs(Vec<f32>),
 }
 
 impl EvalScore {
@@ -74,7 +97,14 @@ impl EvalScore {
             samples: per_sample.len(),
             per_sample,
             report: serde_json::Value::Null,
+            outputs: Vec::new(),
         })
+    }
+
+    /// The same score with `outputs` attached (one per sample).
+    pub fn with_outputs(mut self, outputs: Vec<Option<SampleOutput>>) -> Self {
+        self.outputs = outputs;
+        self
     }
 
     /// The same score with `report` attached.

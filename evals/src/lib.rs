@@ -34,7 +34,7 @@ pub mod tasks;
 pub mod weights;
 
 pub use error::EvalError;
-pub use eval::{AnyEval, Eval, EvalOptions, EvalScore};
+pub use eval::{AnyEval, Eval, EvalOptions, EvalScore, SampleOutput};
 pub use methods::EvalMethod;
 pub use model::{ChatMessage, GenerateOptions, LanguageModel, ModelError, ScoreRequest};
 pub use samples::{SampleKind, SampleSet, Samples};

@@ -13,7 +13,7 @@ use serde::Serialize;
 
 use crate::backend::{scorer, Backend, Capability};
 use crate::error::EvalError;
-use crate::eval::{Eval, EvalOptions, EvalScore};
+use crate::eval::{Eval, EvalOptions, EvalScore, SampleOutput};
 use crate::model::ChatMessage;
 use crate::multiple_choice::{letter, prompt, McItem};
 
@@ -106,6 +106,12 @@ impl Eval for MultipleChoiceLikelihood {
                 .map(|i| Some(if i.correct { 0.0 } else { 1.0 }))
                 .collect(),
         )?
+        .with_outputs(
+            items
+                .iter()
+                .map(|i| Some(SampleOutput::ChoiceLogprobs(i.logprobs.clone())))
+                .collect(),
+        )
         .with_report(serde_json::json!({ "items": items })))
     }
 }

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::backend::{generator, Backend, Capability, Prompt, Sampling};
 use crate::error::EvalError;
-use crate::eval::{Eval, EvalOptions, EvalScore};
+use crate::eval::{Eval, EvalOptions, EvalScore, SampleOutput};
 
 /// Reference: at most 20 new tokens.
 pub const MAX_NEW_TOKENS: usize = 20;
@@ -217,6 +217,11 @@ impl Eval for MultipleChoice {
                 .map(|i| Some(if i.correct { 0.0 } else { 1.0 }))
                 .collect(),
             report: serde_json::Value::Null,
+            outputs: r
+                .items
+                .iter()
+                .map(|i| Some(SampleOutput::Text(i.completion.clone())))
+                .collect(),
         }
         .with_report(serde_json::json!({ "items": r.items })))
     }

@@ -64,6 +64,55 @@ pub fn beats<F: Fn(u64) -> f64>(
     adjusted(loss_i, block_i, block_j) < adjusted(loss_j, block_j, block_i)
 }
 
+/// Whether model `i` beats model `j` when a win must also be significant (a
+/// competition's `significance`). `interval()` gives the confidence interval
+/// `(low, high)` of `loss_i − loss_j` over the samples both answered, or
+/// `None` when there is none (then no win is significant); it is called only
+/// when a nominal win ([`beats`]) needs confirming.
+///
+/// The burden of proof is on the later commit, as the epsilon advantage has
+/// it: a later model (or one of the same block) beats another only when it
+/// [`beats`] it and the whole interval lies below `−epsilon · loss_j` (the
+/// margin it had to clear; 0 for the same block); an earlier model beats a
+/// later one unless the later one's win is significant (with `beats`' rule
+/// where the later one does not win at all). A non-finite loss beats nothing.
+pub fn beats_significantly<F, I>(
+    (loss_i, block_i): (f64, u64),
+    (loss_j, block_j): (f64, u64),
+    epsilon: F,
+    interval: I,
+) -> bool
+where
+    F: Fn(u64) -> f64,
+    I: FnOnce() -> Option<(f64, f64)>,
+{
+    let (mi, mj) = ((loss_i, block_i), (loss_j, block_j));
+    if !loss_i.is_finite() {
+        return false;
+    }
+    if !loss_j.is_finite() {
+        return true;
+    }
+    if block_i < block_j {
+        if !beats(mj, mi, &epsilon) {
+            return beats(mi, mj, &epsilon);
+        }
+        // j − i lies in (−high, −low): j's win is significant when −low
+        // clears i's margin.
+        let margin = clamp_epsilon(epsilon(block_i)) * loss_i;
+        return !interval().is_some_and(|(low, _)| -low < -margin);
+    }
+    if !beats(mi, mj, &epsilon) {
+        return false;
+    }
+    let margin = if block_j < block_i {
+        clamp_epsilon(epsilon(block_j)) * loss_j
+    } else {
+        0.0
+    };
+    interval().is_some_and(|(_, high)| high < -margin)
+}
+
 /// Each model's share of pairwise wins: `wins / (n − 1)`, in `[0, 1]`.
 ///
 /// `models` are `(loss, commit block)`; `epsilon(block)` is the advantage of a model
@@ -71,19 +120,19 @@ pub fn beats<F: Fn(u64) -> f64>(
 /// A single model gets 1.0 (the reference reports 0.0 for a lone model; either way
 /// it takes the round); no models give an empty vector.
 pub fn win_rates<F: Fn(u64) -> f64>(models: &[(f64, u64)], epsilon: F) -> Vec<f64> {
-    let n = models.len();
+    win_rates_by(models.len(), |i, j| beats(models[i], models[j], &epsilon))
+}
+
+/// Each of `n` models' share of pairwise wins under the relation `beats(i, j)`
+/// (asked once for every ordered pair `i ≠ j`, `i` then `j` in index order):
+/// [`win_rates`] with [`beats`], or with [`beats_significantly`].
+pub fn win_rates_by(n: usize, mut beats: impl FnMut(usize, usize) -> bool) -> Vec<f64> {
     if n == 1 {
         return vec![1.0];
     }
-    models
-        .iter()
-        .enumerate()
-        .map(|(i, &me)| {
-            let wins = models
-                .iter()
-                .enumerate()
-                .filter(|&(j, &other)| i != j && beats(me, other, &epsilon))
-                .count();
+    (0..n)
+        .map(|i| {
+            let wins = (0..n).filter(|&j| i != j && beats(i, j)).count();
             wins as f64 / (n - 1) as f64
         })
         .collect()
@@ -111,8 +160,14 @@ pub fn round_weights(win_rates: &[f64]) -> Vec<f64> {
 /// When every model failed the round gives no weight at all (the reference would
 /// give it to the first uid); the moving average then decays.
 pub fn winner_weights<F: Fn(u64) -> f64>(models: &[(f64, u64)], epsilon: F) -> Vec<f64> {
-    let rates: Vec<f64> = win_rates(models, epsilon)
-        .into_iter()
+    winner_of_rates(models, &win_rates(models, epsilon))
+}
+
+/// [`winner_weights`] from win rates already computed (one per model).
+pub fn winner_of_rates(models: &[(f64, u64)], rates: &[f64]) -> Vec<f64> {
+    let rates: Vec<f64> = rates
+        .iter()
+        .copied()
         .zip(models)
         .map(|(rate, (loss, _))| if loss.is_finite() { rate } else { f64::NAN })
         .collect();
@@ -272,6 +327,47 @@ mod tests {
         // Out-of-range epsilons are clamped; NaN is no advantage.
         assert!(beats((3.0, 1), (1.0, 2), |_| 7.0));
         assert!(!beats((1.0, 1), (1.0, 2), |_| f64::NAN));
+    }
+
+    #[test]
+    fn a_challenger_must_win_significantly_beyond_the_epsilon_margin() {
+        let eps = |_b: u64| 0.01;
+        let (old, new) = ((2.0, 100), (1.9, 200));
+        // new − old = −0.1; the margin is 0.01 · 2.0 = 0.02.
+        let sure = || Some((-0.15, -0.05));
+        let unsure = || Some((-0.15, 0.01));
+        let within_margin = || Some((-0.15, -0.01));
+        assert!(beats_significantly(new, old, eps, sure));
+        assert!(!beats_significantly(old, new, eps, || Some((0.05, 0.15))));
+        // Not significant: the earlier model keeps the pair.
+        assert!(!beats_significantly(new, old, eps, unsure));
+        assert!(beats_significantly(old, new, eps, || Some((-0.01, 0.15))));
+        // Significantly lower, but not by the margin: still the earlier one's.
+        assert!(!beats_significantly(new, old, eps, within_margin));
+        assert!(beats_significantly(old, new, eps, || Some((0.01, 0.15))));
+        // No interval (no common samples): nothing is significant.
+        assert!(!beats_significantly(new, old, eps, || None));
+        assert!(beats_significantly(old, new, eps, || None));
+        // A challenger that does not even win nominally asks for no interval.
+        let worse = (2.5, 200);
+        assert!(!beats_significantly(worse, old, eps, || unreachable!()));
+        assert!(beats_significantly(old, worse, eps, || unreachable!()));
+        // Same block: the lower loss wins only when significant; else a draw.
+        let (a, b) = ((1.0, 5), (1.1, 5));
+        assert!(beats_significantly(a, b, eps, || Some((-0.2, -0.01))));
+        assert!(!beats_significantly(a, b, eps, || Some((-0.2, 0.01))));
+        assert!(!beats_significantly(b, a, eps, || Some((-0.01, 0.2))));
+        // A failed model beats nothing, and everything finite beats it.
+        let failed = (f64::INFINITY, 1);
+        assert!(!beats_significantly(failed, new, eps, || None));
+        assert!(beats_significantly(new, failed, eps, || None));
+        // With every interval sure, the rates are the reference's.
+        let models = [(2.0, 100), (1.9, 200), (1.0, 300), (f64::INFINITY, 50)];
+        let rates = win_rates_by(models.len(), |i, j| {
+            let d = models[i].0 - models[j].0;
+            beats_significantly(models[i], models[j], eps, || Some((d, d)))
+        });
+        assert_eq!(rates, win_rates(&models, eps));
     }
 
     #[test]

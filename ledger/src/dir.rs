@@ -27,6 +27,29 @@ use crate::verify::{Ledger, RoundKey};
 /// The ledger file's name in a ledger directory.
 pub const LEDGER_FILE: &str = "ledger.jsonl";
 
+/// Bytes of a ledger file read at most (records carry per-token losses: a few
+/// hundred megabytes a round at most; the file is read whole, so it is bounded).
+pub const MAX_LEDGER_FILE_BYTES: u64 = 4 << 30;
+/// Bytes of a round's manifest or items file read at most.
+pub const MAX_ROUND_FILE_BYTES: u64 = 1 << 30;
+
+/// Reads a file as UTF-8, refusing one longer than `cap` bytes before holding it.
+fn read_capped(path: &Path, cap: u64) -> Result<String, LedgerError> {
+    use std::io::Read;
+    let f = fs::File::open(path).map_err(io(path))?;
+    let mut text = String::new();
+    f.take(cap.saturating_add(1))
+        .read_to_string(&mut text)
+        .map_err(io(path))?;
+    if text.len() as u64 > cap {
+        return Err(LedgerError::Io {
+            path: path.display().to_string(),
+            reason: format!("longer than {cap} bytes: refused"),
+        });
+    }
+    Ok(text)
+}
+
 /// One competition of a published round.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RoundCompetition {
@@ -149,7 +172,7 @@ impl LedgerDir {
     /// Reads the ledger file.
     pub fn read_ledger(&self) -> Result<Ledger, LedgerError> {
         let path = self.ledger_file();
-        let text = fs::read_to_string(&path).map_err(io(&path))?;
+        let text = read_capped(&path, MAX_LEDGER_FILE_BYTES)?;
         Ledger::from_jsonl(&text, &path.display().to_string())
     }
 
@@ -164,7 +187,7 @@ impl LedgerDir {
             let entry = entry.map_err(io(&rounds))?;
             let dir = entry.path();
             let manifest_path = dir.join("round.json");
-            let text = fs::read_to_string(&manifest_path).map_err(io(&manifest_path))?;
+            let text = read_capped(&manifest_path, MAX_ROUND_FILE_BYTES)?;
             let manifest: RoundManifest =
                 serde_json::from_str(&text).map_err(|e| LedgerError::Malformed {
                     source_name: manifest_path.display().to_string(),
@@ -181,7 +204,7 @@ impl LedgerDir {
                     });
                 }
                 let path = dir.join(&c.items);
-                let text = fs::read_to_string(&path).map_err(io(&path))?;
+                let text = read_capped(&path, MAX_ROUND_FILE_BYTES)?;
                 let items = ItemSet::from_jsonl(&text, &path.display().to_string())?;
                 out.items.insert((manifest.sync_block, c.id), items);
             }
@@ -241,5 +264,15 @@ mod tests {
         let rounds = dir.read_rounds().expect("rounds");
         assert_eq!(rounds.items.get(&(7200, 1)), Some(&items));
         assert_eq!(rounds.manifests[&7200].commitment, c.to_string());
+    }
+
+    #[test]
+    fn files_longer_than_the_cap_are_refused_before_being_held() {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let path = tmp.path().join("f");
+        fs::write(&path, "0123456789").expect("write");
+        assert_eq!(read_capped(&path, 10).expect("at the cap"), "0123456789");
+        let err = read_capped(&path, 9).expect_err("over the cap");
+        assert!(err.to_string().contains("longer than 9 bytes"), "{err}");
     }
 }

@@ -71,14 +71,40 @@ pub struct RuntimeRef {
     pub dtype: String,
 }
 
-/// A model's output on one sample.
+/// A model's output on one sample: what a third party needs to check the sample's score
+/// without running the model.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Output {
-    /// Generated text.
+    /// One generated text (multiple choice by generation, Google's IFEval).
     Text(String),
-    /// Per-token losses (negative log-probabilities, nats).
+    /// One generated text per prompt of the sample (the synthetic IFEval's pair).
+    Texts(Vec<String>),
+    /// Per-token losses (negative log-probabilities, nats) of the scored tokens, as the
+    /// runtime computed them (f32 values, written exactly): the sample's score is their mean,
+    /// summed in order in f64.
     Losses(#[serde(deserialize_with = "exact::vec")] Vec<f64>),
+    /// The log-probability of each choice's letter, in choice order (multiple choice by
+    /// log-likelihood; f32 values, written exactly).
+    ChoiceLogprobs(#[serde(deserialize_with = "exact::vec")] Vec<f64>),
+}
+
+impl Output {
+    /// The score the output implies when the output alone decides it: the mean of
+    /// [`Output::Losses`] (summed in order in f64, `None` when empty). Other outputs need the
+    /// item (the answer, the rules) to score.
+    pub fn implied_score(&self) -> Option<f64> {
+        match self {
+            Output::Losses(l) if !l.is_empty() => {
+                let mut sum = 0.0;
+                for x in l {
+                    sum += x;
+                }
+                Some(sum / l.len() as f64)
+            }
+            _ => None,
+        }
+    }
 }
 
 /// One sample of a record.

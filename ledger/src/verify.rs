@@ -12,6 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::digest::Digest;
 use crate::error::{LedgerError, Locus};
 use crate::item::ItemSet;
+use crate::record::Output;
 use crate::sign::SignedRecord;
 
 /// A key of a round's committed items: the sync block and the competition id.
@@ -202,6 +203,21 @@ fn check_aggregates(record: &SignedRecord, at: &Locus) -> Result<(), LedgerError
                     index: s.index,
                     field: "score",
                     reason: format!("{score} is not finite"),
+                });
+            }
+        }
+        if let Some(implied) = s.output.as_ref().and_then(Output::implied_score) {
+            if s.score != Some(implied) {
+                return Err(LedgerError::Sample {
+                    at: Box::new(at.clone()),
+                    task: s.task.clone(),
+                    index: s.index,
+                    field: "score",
+                    reason: format!(
+                        "{} is not the mean of the sample's losses, {implied}",
+                        s.score
+                            .map_or_else(|| "null".to_string(), |x| x.to_string())
+                    ),
                 });
             }
         }

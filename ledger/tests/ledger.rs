@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use gauntlet_ledger::testing::record_for;
 use gauntlet_ledger::{
     verify_signature, Digest, Expectations, Item, ItemSet, KeypairSigner, Ledger, LedgerError,
-    SignedRecord, Signer,
+    Output, SignedRecord, Signer,
 };
 use serde_json::json;
 
@@ -157,6 +157,47 @@ fn a_dropped_sample_is_caught() {
         }
         other => panic!("expected a missing sample, got {other}"),
     }
+}
+
+#[test]
+fn outputs_round_trip_and_a_loss_score_must_be_the_mean_of_its_losses() {
+    let items = items();
+    let signer = validator();
+    let sign_and_check = |r: gauntlet_ledger::LedgerRecord| {
+        let text = SignedRecord::sign(r, &signer).expect("sign").to_line();
+        let ledger = Ledger::from_jsonl(&text, "l").expect("parse");
+        // Re-encoding gives back the signed bytes, outputs included.
+        let (_, line) = &ledger.records[0];
+        let again = gauntlet_ledger::canonical::to_canonical_of(&line.record).expect("enc");
+        assert_eq!(again, line.bytes);
+        ledger.verify(&Expectations::default())
+    };
+    // f32 losses, widened: their in-order f64 mean is the score.
+    let losses: Vec<f64> = [2.3456789f32, 0.1, 7.0]
+        .iter()
+        .map(|&x| f64::from(x))
+        .collect();
+    let mean = (losses[0] + losses[1] + losses[2]) / 3.0;
+    let mut r = record_for(&items, 1, &[mean, 1.0, 0.0, 1.0, 0.5], Digest::ZERO);
+    r.samples[0].output = Some(Output::Losses(losses.clone()));
+    r.samples[1].output = Some(Output::Text("The answer is B".into()));
+    r.samples[2].output = Some(Output::ChoiceLogprobs(vec![f64::from(-0.5f32), -3.25]));
+    r.samples[3].output = Some(Output::Texts(vec!["one".into(), "<b>two</b>".into()]));
+    assert_eq!(sign_and_check(r.clone()).expect("honest"), 1);
+
+    // A validator that signs a score its own losses do not give is caught.
+    r.samples[0].score = Some(mean + 1e-9);
+    let err = sign_and_check(r).expect_err("inconsistent");
+    match &err {
+        LedgerError::Sample {
+            task, index, field, ..
+        } => assert_eq!((task.as_str(), *index, *field), ("mmlu", 0, "score")),
+        other => panic!("expected the score to be named, got {other}"),
+    }
+    assert!(
+        err.to_string().contains("mean of the sample's losses"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -319,6 +360,23 @@ fn publish(dir: &gauntlet_ledger::LedgerDir) -> ItemSet {
         .expect("round");
     let signer = validator();
     let mut prev = Digest::ZERO;
+    // Awkward outputs: f32 losses widened (some exactly between two 17-digit
+    // decimals), their mean as the score, and text Python escapes its way.
+    let losses: Vec<f64> = [-0.0f32, 145.952_91, 1e-7, 3.0e7, 0.1, 2.345_678_9]
+        .iter()
+        .map(|&x| f64::from(x))
+        .collect();
+    let mut total = 0.0;
+    for x in &losses {
+        total += x;
+    }
+    let mean = total / losses.len() as f64;
+    let outputs = [
+        Output::Losses(losses),
+        Output::Text("« B » \u{7f}\u{2028}\n\t\u{1}".into()),
+        Output::ChoiceLogprobs(vec![f64::from(-0.3f32), f64::from(-7.25f32)]),
+        Output::Texts(vec!["un".into(), "\"deux\"".into()]),
+    ];
     for (uid, scores) in [
         (
             1u16,
@@ -333,7 +391,14 @@ fn publish(dir: &gauntlet_ledger::LedgerDir) -> ItemSet {
         ),
         (2, vec![2.5, 1234567.0, 1e-5, 0.0001, 1e15, 123.456]),
     ] {
-        let s = SignedRecord::sign(record_for(&items, uid, &scores, prev), &signer).expect("sign");
+        let mut record = record_for(&items, uid, &scores, prev);
+        if uid == 2 {
+            for (sample, output) in record.samples.iter_mut().zip(&outputs) {
+                sample.output = Some(output.clone());
+            }
+            record.samples[0].score = Some(mean);
+        }
+        let s = SignedRecord::sign(record, &signer).expect("sign");
         prev = s.hash();
         dir.append(&s).expect("append");
     }

@@ -119,6 +119,15 @@ def verify(root, validator=None, commitments=()):
             if rec["prev_hash"] != prev:
                 raise Failure(f"{where}: field prev_hash: expected {prev}, found {rec['prev_hash']}")
             prev = entry["hash"]
+            for s in rec["samples"]:
+                losses = (s.get("output") or {}).get("losses")
+                if losses:
+                    # In order, one addition at a time (not sum(): Python 3.12's is compensated).
+                    total = 0.0
+                    for x in losses:
+                        total += x
+                    if s["score"] != total / len(losses):
+                        raise Failure(f"{where}: sample {s['task']}#{s['index']}: field score: {s['score']} is not the mean of its losses, {total / len(losses)}")
             sync, comp = rec["round"]["sync_block"], rec["competition"]["id"]
             manifest = manifests.get(sync)
             if manifest is not None:

@@ -33,7 +33,8 @@ use super::rerun::{rerun_all, RerunArgs};
 #[derive(clap::Args)]
 pub struct Args {
     /// The validator's ledger directory (`validator run --ledger-dir`; the
-    /// demo's is `<dir>/ledger`).
+    /// demo's is `<dir>/ledger`), or its records exported as Parquet
+    /// (`gauntlet ledger export`: `<dir>/ledger.parquet`).
     #[arg(
         long,
         required_unless_present = "ledger_repo",
@@ -176,6 +177,19 @@ async fn fetch_ledger(hub: &HubArgs, spec: &str) -> Result<PathBuf> {
     Ok(local.dir)
 }
 
+/// A ledger and the directory its rounds are published in: `path` is a
+/// ledger directory (its `ledger.jsonl`), or a records table exported by
+/// `gauntlet ledger export` (`*.parquet`, its rounds in the same directory).
+pub(crate) fn read(path: &Path) -> Result<(LedgerDir, Ledger)> {
+    if path.extension().is_some_and(|e| e == "parquet") {
+        let dir = LedgerDir::new(path.parent().unwrap_or(Path::new(".")));
+        return Ok((dir, super::parquet::read_ledger(path)?));
+    }
+    let dir = LedgerDir::new(path);
+    let ledger = dir.read_ledger()?;
+    Ok((dir, ledger))
+}
+
 /// What one audit checks: a ledger directory against a chain.
 pub(crate) struct Target<'a> {
     /// The ledger directory.
@@ -191,8 +205,7 @@ pub(crate) struct Target<'a> {
 /// Every check but the re-runs; on success, the ledger and the registry it
 /// was scored with.
 pub(crate) async fn check(t: &Target<'_>, report: &mut Report) -> Result<(Ledger, Registry)> {
-    let dir = LedgerDir::new(t.ledger);
-    let ledger = dir.read_ledger()?;
+    let (dir, ledger) = read(t.ledger)?;
     let published = dir.read_rounds()?;
     report.records = ledger.records.len();
     report.rounds = published.manifests.len();
@@ -309,13 +322,15 @@ async fn replay_samples(
     let picks = rerun::pick(&records, args.rerun.replay, &seed);
     let reruns = rerun_all(&args.rerun, &records, &lines, &picks, registry).await?;
     report.replayed_samples = reruns.clone();
-    match reruns.iter().find(|r| !r.agrees(args.rerun.tolerance)) {
+    let bad = reruns
+        .iter()
+        .find_map(|r| r.disagreement(args.rerun.tolerance).map(|d| (r, d)));
+    match bad {
         None => Ok(()),
-        Some(bad) => {
+        Some((bad, (field, why))) => {
             let record = records[bad.pick.record];
             bail!(
-                "{}: round {} competition {} model uid {} ({}): sample {}#{}: field score: \
-                 the ledger says {}, re-running it gives {}",
+                "{}: round {} competition {} model uid {} ({}): sample {}#{}: field {field}: {why}",
                 lines[bad.pick.record],
                 record.round.sync_block,
                 record.competition.id,
@@ -323,16 +338,9 @@ async fn replay_samples(
                 record.model.hotkey,
                 bad.pick.task,
                 bad.pick.index,
-                show(bad.recorded),
-                show(bad.replayed)
             )
         }
     }
-}
-
-/// A sample score as text (`null` when absent).
-pub(crate) fn show(x: Option<f64>) -> String {
-    x.map_or_else(|| "null".into(), |x| x.to_string())
 }
 
 /// The hotkey that signed most of the ledger's records (the first of those

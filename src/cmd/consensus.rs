@@ -18,11 +18,11 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
-use gauntlet_ledger::{LedgerDir, LedgerRecord};
-use gauntlet_validator::rerun::{agree, Pick};
+use gauntlet_ledger::LedgerRecord;
+use gauntlet_validator::rerun::{agree, show, Pick};
 use serde::Serialize;
 
-use super::audit::{check, show, Report as AuditReport, Target};
+use super::audit::{check, Report as AuditReport, Target};
 use super::backends::ChainArgs;
 use super::competitions::registry;
 use super::print_json;
@@ -159,7 +159,7 @@ async fn consensus(args: &Args, report: &mut Report) -> Result<()> {
             validator: None,
         };
         let audited = check(&target, &mut audit).await;
-        let read = LedgerDir::new(path).read_ledger();
+        let read = super::audit::read(path).map(|(_, l)| l);
         let records: Vec<LedgerRecord> = read
             .as_ref()
             .map(|l| l.records.iter().map(|(_, r)| r.record.clone()).collect())

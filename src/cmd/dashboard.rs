@@ -21,6 +21,10 @@ pub struct Args {
     /// The validator's state (default `$GAUNTLET_HOME/validator.sqlite`).
     #[arg(long)]
     state: Option<PathBuf>,
+    /// The validator's ledger directory, for the prompts on model pages
+    /// (default: `ledger` beside the state, when it exists; the demo's).
+    #[arg(long)]
+    ledger: Option<PathBuf>,
     /// The pools file (default `$GAUNTLET_HOME/pools.sqlite`; local chain only).
     #[arg(long)]
     pools: Option<PathBuf>,
@@ -74,7 +78,12 @@ pub fn run(args: Args) -> Result<()> {
                 std::env::var("HF_ENDPOINT").unwrap_or_else(|_| "https://huggingface.co".into()),
             ),
         };
+        let ledger = args.ledger.clone().or_else(|| {
+            let beside = state.parent()?.join("ledger");
+            beside.is_dir().then_some(beside)
+        });
         let sources = Sources {
+            ledger,
             state,
             chain,
             netuid: args.chain.netuid(),

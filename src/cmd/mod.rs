@@ -13,6 +13,7 @@ pub mod demo;
 pub mod eval;
 pub mod import_gguf;
 pub mod leaderboard;
+pub mod ledger;
 pub mod loss;
 pub mod miner;
 pub mod miner_eval;

@@ -1,11 +1,15 @@
 //! Parquet exports (polars): a leaderboard snapshot's rows, one row per model,
-//! with the snapshot's competition, block and period on every row.
+//! with the snapshot's competition, block and period on every row; a ledger's
+//! records, one row per record, which read back to the very records signed
+//! (and audit like the JSON Lines they came from); a ledger's samples, one row
+//! per sample, for analysis.
 
 use std::path::Path;
 
-use anyhow::{Context, Result};
+use anyhow::{anyhow, bail, Context, Result};
+use gauntlet_ledger::{canonical, Ledger, Output};
 use gauntlet_validator::state::LeaderboardSnapshot;
-use polars::prelude::{Column, DataFrame, ParquetWriter};
+use polars::prelude::{Column, DataFrame, ParquetReader, ParquetWriter, SerReader};
 
 /// Writes `s`'s rows to `file` (through a temporary file and a rename, so a
 /// crash never leaves half a file under the name).
@@ -101,7 +105,14 @@ pub fn write_leaderboard(file: &Path, s: &LeaderboardSnapshot) -> Result<()> {
             ),
         ),
     ];
-    let mut df = DataFrame::new(n, columns).context("building the table")?;
+    write_frame(
+        file,
+        DataFrame::new(n, columns).context("building the table")?,
+    )
+}
+
+/// Writes `df` to `file` through a temporary file and a rename.
+fn write_frame(file: &Path, mut df: DataFrame) -> Result<()> {
     let tmp = file.with_extension("parquet.tmp");
     let out = std::fs::File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
     ParquetWriter::new(out)
@@ -109,4 +120,182 @@ pub fn write_leaderboard(file: &Path, s: &LeaderboardSnapshot) -> Result<()> {
         .context("writing Parquet")?;
     std::fs::rename(&tmp, file).with_context(|| format!("renaming to {}", file.display()))?;
     Ok(())
+}
+
+/// The columns of a ledger's records table that hold a record whole; the
+/// others repeat its fields for readers who only want to filter.
+const LINE_COLUMNS: [&str; 3] = ["hash", "record", "signature"];
+
+/// Writes `ledger`'s records to `file`, one row per record in ledger order:
+/// `hash`, `record` (the signed canonical JSON, byte for byte) and
+/// `signature` (`0x…`), then `sync_block`, `block`, `competition_id`,
+/// `validator`, `uid`, `hotkey`, `repo`, `commit`, `score`, `verdict` and
+/// `prev_hash` copied out of the record.
+pub fn write_ledger(file: &Path, ledger: &Ledger) -> Result<()> {
+    let rs: Vec<_> = ledger.records.iter().map(|(_, r)| r).collect();
+    let n = rs.len();
+    let text = |name: &str, f: &dyn Fn(usize) -> String| -> Column {
+        Column::new(name.into(), (0..n).map(f).collect::<Vec<_>>())
+    };
+    let columns = vec![
+        text("hash", &|i| rs[i].line_hash.clone()),
+        text("record", &|i| {
+            String::from_utf8_lossy(&rs[i].bytes).into_owned()
+        }),
+        text("signature", &|i| {
+            let hex: String = rs[i].signature.iter().map(|b| format!("{b:02x}")).collect();
+            format!("0x{hex}")
+        }),
+        Column::new(
+            "sync_block".into(),
+            rs.iter()
+                .map(|r| r.record.round.sync_block)
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "block".into(),
+            rs.iter().map(|r| r.record.round.block).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "competition_id".into(),
+            rs.iter()
+                .map(|r| u32::from(r.record.competition.id))
+                .collect::<Vec<_>>(),
+        ),
+        text("validator", &|i| rs[i].record.validator.hotkey.clone()),
+        Column::new(
+            "uid".into(),
+            rs.iter()
+                .map(|r| u32::from(r.record.model.uid))
+                .collect::<Vec<_>>(),
+        ),
+        text("hotkey", &|i| rs[i].record.model.hotkey.clone()),
+        text("repo", &|i| rs[i].record.model.repo.clone()),
+        text("commit", &|i| rs[i].record.model.commit.clone()),
+        Column::new(
+            "score".into(),
+            rs.iter().map(|r| r.record.score).collect::<Vec<_>>(),
+        ),
+        text("verdict", &|i| rs[i].record.verdict.clone()),
+        text("prev_hash", &|i| rs[i].record.prev_hash.hex()),
+    ];
+    write_frame(
+        file,
+        DataFrame::new(n, columns).context("building the table")?,
+    )
+}
+
+/// Writes `ledger`'s samples to `file`, one row per sample: the record's
+/// `sync_block`, `competition_id`, `uid` and `hotkey`, then the sample's
+/// `task`, `index`, `item_hash`, `score` and `output` (its JSON, or null).
+pub fn write_samples(file: &Path, ledger: &Ledger) -> Result<()> {
+    let rows: Vec<_> = ledger
+        .records
+        .iter()
+        .flat_map(|(_, r)| r.record.samples.iter().map(move |s| (&r.record, s)))
+        .collect();
+    let n = rows.len();
+    let output =
+        |o: &Output| -> Result<String> { Ok(String::from_utf8(canonical::to_canonical_of(o)?)?) };
+    let columns = vec![
+        Column::new(
+            "sync_block".into(),
+            rows.iter()
+                .map(|(r, _)| r.round.sync_block)
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "competition_id".into(),
+            rows.iter()
+                .map(|(r, _)| u32::from(r.competition.id))
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "uid".into(),
+            rows.iter()
+                .map(|(r, _)| u32::from(r.model.uid))
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "hotkey".into(),
+            rows.iter()
+                .map(|(r, _)| r.model.hotkey.as_str())
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "task".into(),
+            rows.iter()
+                .map(|(_, s)| s.task.as_str())
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "index".into(),
+            rows.iter().map(|(_, s)| s.index).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "item_hash".into(),
+            rows.iter()
+                .map(|(_, s)| s.item_hash.hex())
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "score".into(),
+            rows.iter().map(|(_, s)| s.score).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "output".into(),
+            rows.iter()
+                .map(|(_, s)| s.output.as_ref().map(output).transpose())
+                .collect::<Result<Vec<_>>>()?,
+        ),
+    ];
+    write_frame(
+        file,
+        DataFrame::new(n, columns).context("building the table")?,
+    )
+}
+
+/// Reads a ledger written by [`write_ledger`]: each row's `hash`, `record`
+/// and `signature` make the JSON Lines line they came from, which is then read
+/// as any ledger line (so verification sees the very bytes signed). A file
+/// that is not such a table (truncated, another table, nulls where a record
+/// belongs) is an error naming the file, never a panic.
+pub fn read_ledger(file: &Path) -> Result<Ledger> {
+    let name = file.display().to_string();
+    let f = std::fs::File::open(file).with_context(|| format!("opening {name}"))?;
+    // Polars reads untrusted bytes: a panic in it is this file's fault, not ours.
+    let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        ParquetReader::new(f).finish()
+    }));
+    let df = match read {
+        Ok(Ok(df)) => df,
+        Ok(Err(e)) => bail!("{name}: not a readable Parquet file: {e}"),
+        Err(_) => bail!("{name}: not a readable Parquet file (the reader gave up)"),
+    };
+    let mut columns = Vec::new();
+    for c in LINE_COLUMNS {
+        let column = df
+            .column(c)
+            .map_err(|_| anyhow!("{name}: no column {c:?}: not a ledger table"))?
+            .str()
+            .map_err(|_| anyhow!("{name}: column {c:?} is not text"))?
+            .clone();
+        columns.push(column);
+    }
+    let mut text = String::new();
+    for row in 0..df.height() {
+        let field = |c: usize| {
+            columns[c]
+                .get(row)
+                .ok_or_else(|| anyhow!("{name}: row {}: {} is null", row + 1, LINE_COLUMNS[c]))
+        };
+        let (hash, record, signature) = (field(0)?, field(1)?, field(2)?);
+        // The same line `SignedRecord::to_line` writes; every field is re-read and checked.
+        text.push_str(&format!(
+            "{{\"hash\":{},\"record\":{record},\"signature\":{}}}\n",
+            serde_json::to_string(hash)?,
+            serde_json::to_string(signature)?
+        ));
+    }
+    Ok(Ledger::from_jsonl(&text, &name)?)
 }

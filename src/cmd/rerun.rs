@@ -89,7 +89,7 @@ pub async fn rerun_all(
             .get(r)
             .cloned()
             .unwrap_or_else(|| format!("record {r}"));
-        let reruns = rerun_record(&hub, &sandbox, &data, registry, record, &picks, placement)
+        let reruns = rerun_record(&hub, &sandbox, &data, registry, record, &picks, args)
             .await
             .with_context(|| {
                 format!(
@@ -112,8 +112,9 @@ async fn rerun_record(
     registry: &Registry,
     record: &LedgerRecord,
     picks: &[&Pick],
-    placement: gauntlet_model::Placement,
+    args: &RerunArgs,
 ) -> Result<Vec<Rerun>> {
+    let placement = args.runtime.placement();
     let active = registry
         .competition_at(
             CompetitionId(record.competition.id),
@@ -171,5 +172,5 @@ async fn rerun_record(
         "re-running samples"
     );
     let outcome = sandbox.run(&job, deadline, None);
-    rerun::compare(record, picks, outcome).map_err(|e| anyhow!(e))
+    rerun::compare(record, picks, outcome, args.tolerance).map_err(|e| anyhow!(e))
 }

@@ -17,6 +17,10 @@ use gauntlet_constants::{Block, CompetitionId, Uid};
 use gauntlet_ledger::LedgerRecord;
 use serde::Serialize;
 
+use gauntlet_datasets::Seed;
+use gauntlet_evals::weights::win_rates;
+
+use crate::round::intervals::{round_win_rates, PerTask};
 use crate::round::{ema_as_vector, merge_competitions, score_models};
 
 /// The weights a ledger gives after one round.
@@ -35,6 +39,49 @@ pub struct ReplayedRound {
 /// One round's records: its sync block, the block it ran at, and its records
 /// by competition id.
 type RoundRecords<'a> = (u64, u64, BTreeMap<u16, Vec<&'a LedgerRecord>>);
+
+/// The win rates of one competition's records of a round, as the validator
+/// computed them ([`round_win_rates`]: per-sample scores from the records, the
+/// seed from the round). A competition these definitions do not schedule at
+/// the round's block scores by the reference's rule, with its epsilon where
+/// they define it.
+fn rates(
+    registry: &Registry,
+    id: u16,
+    block: u64,
+    records: &[&LedgerRecord],
+    scores: &[(f64, u64)],
+    uids: &[Uid],
+) -> Vec<f64> {
+    let active = registry.competition_at(CompetitionId(id), Block(block));
+    let seed = records.first().and_then(|r| Seed::from_hex(&r.round.seed));
+    let (Some(active), Some(seed)) = (active, seed) else {
+        return win_rates(scores, |b| {
+            registry
+                .get(CompetitionId(id))
+                .map(|c| c.constraints.epsilon.at(Block(block), Block(b)))
+                .unwrap_or(0.0)
+        });
+    };
+    let samples: Vec<PerTask> = records.iter().map(|r| per_task(r)).collect();
+    round_win_rates(&active, Block(block), scores, uids, &samples, &seed)
+}
+
+/// A record's per-sample scores by task, in draw order.
+fn per_task(record: &LedgerRecord) -> PerTask {
+    let mut out = PerTask::new();
+    for s in &record.samples {
+        let v = out.entry(s.task.clone()).or_default();
+        let i = usize::try_from(s.index).unwrap_or(usize::MAX);
+        if i >= v.len() && i < 1 << 24 {
+            v.resize(i + 1, None);
+        }
+        if let Some(slot) = v.get_mut(i) {
+            *slot = s.score;
+        }
+    }
+    out
+}
 
 /// Replays `records` (in ledger order) round by round.
 pub fn replay(
@@ -65,17 +112,12 @@ pub fn replay(
                 .map(|r| (r.score.unwrap_or(f64::INFINITY), r.model.commit_block))
                 .collect();
             let uids: Vec<Uid> = models.iter().map(|r| Uid(r.model.uid)).collect();
-            let epsilon = |b: u64| {
-                registry
-                    .get(CompetitionId(id))
-                    .map(|c| c.constraints.epsilon.at(Block(block), Block(b)))
-                    .unwrap_or(0.0)
-            };
+            let rates = rates(registry, id, block, &models, &scores, &uids);
             let previous = emas
                 .get(&id)
                 .map(|e| ema_as_vector(e, metagraph))
                 .unwrap_or_else(|| ema_as_vector(&BTreeMap::new(), metagraph));
-            let scored = score_models(&scores, &uids, epsilon, &previous, metagraph);
+            let scored = score_models(&scores, &uids, rates, &previous, metagraph);
             for (r, rate) in models.iter().zip(&scored.rates) {
                 win_rates.push((id, r.model.uid, *rate));
             }
@@ -174,6 +216,73 @@ mod tests {
         // 10 % better beats it.
         let clear = weights_after(&[record(s, 1, 1.0, START), record(s, 2, 0.9, START + 50)]);
         assert_eq!(clear, vec![(2, u16::MAX)]);
+    }
+
+    /// TINY requiring significant wins at 95 %.
+    fn significant_registry() -> Registry {
+        let tiny = crate::testing::COMPETITION_TOML
+            .replace("weight_norm = {", "significance = 0.95\nweight_norm = {");
+        Registry::from_toml(
+            &[("tiny.toml", &tiny)],
+            ("schedule.toml", crate::testing::SCHEDULE_TOML),
+        )
+        .expect("TINY with significance")
+    }
+
+    /// A record of TINY's word sorting only, one loss per sample; its score
+    /// the task's normalised mean, as the suite makes it.
+    fn sampled(sync: u64, uid: u16, losses: &[f64], commit_block: u64) -> LedgerRecord {
+        let items = ItemSet {
+            items: (0..losses.len())
+                .map(|i| Item {
+                    task: "WORD_SORTING".into(),
+                    index: i as u64,
+                    item: serde_json::json!({ "q": i }),
+                })
+                .collect(),
+        };
+        let mut r = gauntlet_ledger::testing::record_for(&items, uid, losses, Digest::ZERO);
+        r.round.sync_block = sync;
+        r.round.block = sync + 10;
+        r.round.seed = "ab".repeat(32);
+        r.competition.id = COMPETITION.0;
+        r.model.commit_block = commit_block;
+        let registry = registry();
+        let tiny = registry
+            .competition_at(COMPETITION, Block(sync))
+            .expect("TINY is active");
+        let norm = crate::suite::run::normalization(tiny.tasks()[1].normalization);
+        r.score = Some(norm.apply(losses.iter().sum::<f64>() / losses.len() as f64));
+        r
+    }
+
+    #[test]
+    fn a_competition_requiring_significance_keeps_a_noisy_win_for_the_older_model() {
+        let s = START + 100;
+        let older = sampled(s, 1, &[2.0; 20], START);
+        // 5 % lower on average, far beyond epsilon, but by alternating luck.
+        let noisy: Vec<f64> = (0..20)
+            .map(|i| if i % 2 == 0 { 0.2 } else { 3.6 })
+            .collect();
+        let noisy = sampled(s, 2, &noisy, START + 50);
+        let steady = sampled(s, 2, &[1.8; 20], START + 50);
+        let replayed = |records: &[&LedgerRecord], registry: &Registry| {
+            let rounds = replay(records, registry, &metagraph(4));
+            rounds.last().map(|r| r.weights.clone()).unwrap_or_default()
+        };
+        // The reference's rule gives the noisy model the round; the
+        // significance rule keeps it with the older model.
+        assert_eq!(
+            replayed(&[&older, &noisy], &registry()),
+            vec![(2, u16::MAX)]
+        );
+        let sig = significant_registry();
+        assert_eq!(replayed(&[&older, &noisy], &sig), vec![(1, u16::MAX)]);
+        // A steady improvement is significant: the newer model wins.
+        assert_eq!(replayed(&[&older, &steady], &sig), vec![(2, u16::MAX)]);
+        // The same for every validator: a second replay gives the same rates.
+        let once = replay(&[&older, &noisy], &sig, &metagraph(4));
+        assert_eq!(once, replay(&[&older, &noisy], &sig, &metagraph(4)));
     }
 
     #[test]

@@ -5,9 +5,10 @@
 use std::path::Path;
 
 use gauntlet_chain::Hotkey;
+use gauntlet_evals::SampleOutput;
 use gauntlet_ledger::{
     finite, CompetitionRef, Digest, Item, ItemSet, LedgerDir, LedgerError, LedgerRecord, ModelRef,
-    RoundRef, RuntimeRef, SampleEntry, Signer, TaskAggregate, ValidatorRef, FORMAT_VERSION,
+    Output, RoundRef, RuntimeRef, SampleEntry, Signer, TaskAggregate, ValidatorRef, FORMAT_VERSION,
 };
 
 use crate::round::Candidate;
@@ -51,6 +52,17 @@ pub fn competition_items(prepared: &[PreparedTask]) -> Result<ItemSet, serde_jso
     Ok(ItemSet { items })
 }
 
+/// A sample's output as the ledger writes it (f32 values widened exactly).
+pub fn output(o: SampleOutput) -> Output {
+    let widen = |v: Vec<f32>| v.into_iter().map(f64::from).collect();
+    match o {
+        SampleOutput::Text(t) => Output::Text(t),
+        SampleOutput::Texts(t) => Output::Texts(t),
+        SampleOutput::Losses(l) => Output::Losses(widen(l)),
+        SampleOutput::ChoiceLogprobs(l) => Output::ChoiceLogprobs(widen(l)),
+    }
+}
+
 /// What every record of one competition's round shares.
 #[derive(Debug, Clone)]
 pub(crate) struct RecordContext {
@@ -78,16 +90,20 @@ impl RecordContext {
             self.items
                 .items
                 .iter()
-                .map(|item| SampleEntry {
-                    task: item.task.clone(),
-                    index: item.index,
-                    item_hash: item.hash(),
-                    output: None,
-                    score: details
-                        .iter()
-                        .find(|d| d.name == item.task)
-                        .and_then(|d| d.per_sample.get(item.index as usize).copied().flatten())
-                        .and_then(finite),
+                .map(|item| {
+                    let detail = details.iter().find(|d| d.name == item.task);
+                    let at = item.index as usize;
+                    SampleEntry {
+                        task: item.task.clone(),
+                        index: item.index,
+                        item_hash: item.hash(),
+                        output: detail
+                            .and_then(|d| d.outputs.get(at).cloned().flatten())
+                            .map(output),
+                        score: detail
+                            .and_then(|d| d.per_sample.get(at).copied().flatten())
+                            .and_then(finite),
+                    }
                 })
                 .collect()
         } else {

@@ -15,7 +15,8 @@ use std::path::PathBuf;
 
 use gauntlet_competitions::{ActiveCompetition, Registry};
 use gauntlet_datasets::{DataCache, Seed};
-use gauntlet_ledger::{Digest, LedgerRecord};
+use gauntlet_evals::SampleOutput;
+use gauntlet_ledger::{Digest, LedgerRecord, Output};
 use gauntlet_model::Placement;
 use serde::Serialize;
 
@@ -193,6 +194,7 @@ pub fn job(record: &LedgerRecord, registry: &Registry, setup: &RerunSetup, picks
         precision: setup.placement.precision.map(|p| p.name().to_string()),
         oom_marker: None,
         only: Some(only),
+        early_stop: None,
     }
 }
 
@@ -205,12 +207,90 @@ pub struct Rerun {
     pub recorded: Option<f64>,
     /// The re-run's score (`None`: not scored).
     pub replayed: Option<f64>,
+    /// How the re-run's output differs from the recorded one beyond the
+    /// tolerance (`None`: they agree, or the ledger kept no output).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub output_difference: Option<String>,
 }
 
 impl Rerun {
     /// Whether the two scores agree within `tolerance` (both absent agree).
     pub fn agrees(&self, tolerance: f64) -> bool {
         agree(self.recorded, self.replayed, tolerance)
+    }
+
+    /// The field that disagrees and how, the score first (`None`: the score
+    /// and the output agree).
+    pub fn disagreement(&self, tolerance: f64) -> Option<(&'static str, String)> {
+        if !self.agrees(tolerance) {
+            return Some((
+                "score",
+                format!(
+                    "the ledger says {}, re-running it gives {}",
+                    show(self.recorded),
+                    show(self.replayed)
+                ),
+            ));
+        }
+        self.output_difference.clone().map(|d| ("output", d))
+    }
+}
+
+/// A sample score as text (`null` when absent).
+pub fn show(x: Option<f64>) -> String {
+    x.map_or_else(|| "null".into(), |x| x.to_string())
+}
+
+/// How a re-run's output differs from the recorded one: texts must be
+/// identical, numbers agree within `tolerance` ([`agree`]), one by one.
+/// `None` when they agree or the ledger kept no output.
+pub fn output_difference(
+    recorded: Option<&Output>,
+    replayed: Option<&SampleOutput>,
+    tolerance: f64,
+) -> Option<String> {
+    let recorded = recorded?;
+    let Some(replayed) = replayed else {
+        return Some("the ledger has one, the re-run kept none".into());
+    };
+    let replayed = crate::ledger::output(replayed.clone());
+    let numbers = |a: &[f64], b: &[f64], what: &str| {
+        if a.len() != b.len() {
+            return Some(format!(
+                "the ledger has {} {what}, the re-run {}",
+                a.len(),
+                b.len()
+            ));
+        }
+        a.iter()
+            .zip(b)
+            .position(|(x, y)| !agree(Some(*x), Some(*y), tolerance))
+            .map(|i| {
+                format!(
+                    "{what} {i}: the ledger says {}, re-running it gives {}",
+                    a[i], b[i]
+                )
+            })
+    };
+    match (recorded, &replayed) {
+        (Output::Losses(a), Output::Losses(b)) => numbers(a, b, "losses"),
+        (Output::ChoiceLogprobs(a), Output::ChoiceLogprobs(b)) => {
+            numbers(a, b, "choice log-probabilities")
+        }
+        (a, b) if a == b => None,
+        (Output::Text(a), Output::Text(b)) => {
+            Some(format!("the ledger's text {a:?} is not the re-run's {b:?}"))
+        }
+        (Output::Texts(a), Output::Texts(b)) => {
+            Some(match a.iter().zip(b).position(|(x, y)| x != y) {
+                Some(i) => format!(
+                    "text {i}: the ledger's {:?} is not the re-run's {:?}",
+                    a[i], b[i]
+                ),
+                None => format!("the ledger has {} texts, the re-run {}", a.len(), b.len()),
+            })
+        }
+        _ => Some("the ledger's output is not of the re-run's kind".into()),
     }
 }
 
@@ -232,6 +312,7 @@ pub fn compare(
     record: &LedgerRecord,
     picks: &[&Pick],
     outcome: ChildOutcome,
+    tolerance: f64,
 ) -> Result<Vec<Rerun>, String> {
     let details = match outcome {
         ChildOutcome::Evaluated { details, .. } => details,
@@ -249,19 +330,27 @@ pub fn compare(
         .iter()
         .map(|p| {
             let position = next.entry(p.task.as_str()).or_insert(0);
-            let replayed = details
-                .iter()
-                .find(|d| d.name == p.task)
+            let detail = details.iter().find(|d| d.name == p.task);
+            let replayed = detail
                 .and_then(|d| d.per_sample.get(*position).copied())
                 .ok_or_else(|| {
                     format!("the re-run has no score for sample {}#{}", p.task, p.index)
                 })?
                 .filter(|x| x.is_finite());
+            let replayed_output = detail
+                .and_then(|d| d.outputs.get(*position))
+                .and_then(Option::as_ref);
             *position += 1;
+            let sample = record.samples.get(p.sample);
             Ok(Rerun {
                 pick: (*p).clone(),
-                recorded: record.samples.get(p.sample).and_then(|s| s.score),
+                recorded: sample.and_then(|s| s.score),
                 replayed,
+                output_difference: output_difference(
+                    sample.and_then(|s| s.output.as_ref()),
+                    replayed_output,
+                    tolerance,
+                ),
             })
         })
         .collect()
@@ -309,6 +398,54 @@ mod tests {
     }
 
     #[test]
+    fn outputs_agree_exactly_as_text_and_within_the_tolerance_as_numbers() {
+        let t = DEFAULT_TOLERANCE;
+        let text = |s: &str| Output::Text(s.into());
+        let same = SampleOutput::Text("B".into());
+        assert_eq!(output_difference(Some(&text("B")), Some(&same), t), None);
+        let d = output_difference(Some(&text("B")), Some(&SampleOutput::Text("C".into())), t);
+        assert!(d
+            .expect("a difference")
+            .contains("\"B\" is not the re-run's \"C\""));
+        // The ledger kept none: nothing to compare.
+        assert_eq!(output_difference(None, Some(&same), t), None);
+        assert!(output_difference(Some(&text("B")), None, t).is_some());
+        let losses = Output::Losses(vec![1.0, f64::from(2.5f32)]);
+        let close = SampleOutput::Losses(vec![1.000_01, 2.5]);
+        assert_eq!(output_difference(Some(&losses), Some(&close), t), None);
+        let far = SampleOutput::Losses(vec![1.0, 2.6]);
+        let d = output_difference(Some(&losses), Some(&far), t).expect("a difference");
+        assert!(d.starts_with("losses 1:"), "{d}");
+        let short = SampleOutput::Losses(vec![1.0]);
+        assert!(output_difference(Some(&losses), Some(&short), t)
+            .expect("a difference")
+            .contains("has 2 losses, the re-run 1"));
+        let pair = Output::Texts(vec!["a".into(), "b".into()]);
+        let d = output_difference(
+            Some(&pair),
+            Some(&SampleOutput::Texts(vec!["a".into(), "c".into()])),
+            t,
+        );
+        assert!(d.expect("a difference").starts_with("text 1:"));
+        assert!(output_difference(Some(&pair), Some(&same), t)
+            .expect("a difference")
+            .contains("not of the re-run's kind"));
+        // A rerun names the output only when its score agrees.
+        let rerun = Rerun {
+            pick: Pick {
+                record: 0,
+                sample: 0,
+                task: "t".into(),
+                index: 0,
+            },
+            recorded: Some(1.0),
+            replayed: Some(1.0),
+            output_difference: Some("text differs".into()),
+        };
+        assert_eq!(rerun.disagreement(t).map(|d| d.0), Some("output"));
+    }
+
+    #[test]
     fn scores_agree_within_the_tolerance_only() {
         assert!(agree(Some(2.0), Some(2.0 + 1e-5), DEFAULT_TOLERANCE));
         assert!(!agree(Some(2.0), Some(2.01), DEFAULT_TOLERANCE));
@@ -341,10 +478,11 @@ mod tests {
             details: vec![crate::sandbox::SampleScores {
                 name: "t".into(),
                 per_sample: vec![Some(1.0), Some(2.5)],
+                outputs: Vec::new(),
             }],
             overlong_prompts: 0,
         };
-        let reruns = compare(&r, &refs, outcome).expect("scores");
+        let reruns = compare(&r, &refs, outcome, DEFAULT_TOLERANCE).expect("scores");
         assert_eq!(reruns[0].recorded, Some(1.0));
         assert!(reruns[0].agrees(DEFAULT_TOLERANCE));
         assert_eq!(reruns[1].recorded, Some(3.0));
@@ -353,6 +491,6 @@ mod tests {
         let rejected = ChildOutcome::Rejected {
             verdict: crate::verdict::Verdict::TimedOut { seconds: 1 },
         };
-        assert!(compare(&r, &refs, rejected).is_err());
+        assert!(compare(&r, &refs, rejected, DEFAULT_TOLERANCE).is_err());
     }
 }

@@ -381,12 +381,14 @@ async fn a_missing_dataset_makes_the_competition_wait_without_a_verdict() {
 
 /// A hub that records, at every download, the validator's commitment on
 /// chain at that moment: the round's items must be committed before any
-/// model is fetched (and so before any model output exists).
+/// model is fetched (and so before any model output exists). While
+/// `uploads_down` is set, every upload fails as an unreachable hub would.
 struct Watching {
     inner: gauntlet_hub::LocalHub,
     chain: gauntlet_chain::LocalChain,
     validator: String,
     seen: std::sync::Mutex<Vec<Option<String>>>,
+    uploads_down: std::sync::atomic::AtomicBool,
 }
 
 #[async_trait::async_trait]
@@ -414,7 +416,21 @@ impl gauntlet_hub::ModelStore for Watching {
         namespace: &str,
         name: &str,
     ) -> Result<gauntlet_hub::ModelId, gauntlet_hub::HubError> {
+        if self.uploads_down.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(gauntlet_hub::HubError::Network {
+                url: format!("hub://{namespace}/{name}"),
+                source: "connection refused".into(),
+            });
+        }
         self.inner.upload(dir, namespace, name).await
+    }
+
+    async fn main_revision(
+        &self,
+        namespace: &str,
+        name: &str,
+    ) -> Result<gauntlet_hub::ModelId, gauntlet_hub::HubError> {
+        self.inner.main_revision(namespace, name).await
     }
 
     async fn revision_size(
@@ -430,6 +446,8 @@ impl gauntlet_hub::ModelStore for Watching {
 /// signed record in the state, and the exported directory verifies against
 /// the on-chain commitment, with the records' scores the round's. A second
 /// round commits a new root and chains its records to the first round's.
+/// The hub refuses uploads during the first round: the ledger is kept and
+/// published, both rounds in it, after the second.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_round_commits_its_items_first_and_signs_every_evaluation() {
     use std::collections::BTreeMap;
@@ -447,10 +465,13 @@ async fn a_round_commits_its_items_first_and_signs_every_evaluation() {
         chain: gauntlet_chain::LocalChain::open(&tmp.path().join("chain.sqlite")).unwrap(),
         validator: v.ss58(),
         seen: std::sync::Mutex::new(Vec::new()),
+        // The hub takes no upload during the first round.
+        uploads_down: std::sync::atomic::AtomicBool::new(true),
     });
     let dir = tmp.path().join("ledger");
     let mut config = world.config();
     config.ledger_dir = Some(dir.clone());
+    config.publish_ledger = Some(("validator-v".into(), "ledger".into()));
     let chain: Arc<dyn Chain> =
         Arc::new(gauntlet_chain::LocalChain::open(&tmp.path().join("chain.sqlite")).unwrap());
     let state = State::open(&tmp.path().join("v.sqlite")).unwrap();
@@ -528,6 +549,10 @@ async fn a_round_commits_its_items_first_and_signs_every_evaluation() {
             let items = &rounds.items[&(sync, testing::COMPETITION.0)];
             assert_eq!(r.samples.len(), items.items.len());
             assert!(r.samples.iter().all(|s| s.score.is_some()), "{r:?}");
+            // Every sample carries what the model produced (the ledger's
+            // verification checked that each loss sample's score is the
+            // mean of its losses).
+            assert!(r.samples.iter().all(|s| s.output.is_some()), "{r:?}");
             assert!(r.model.repo_hash.is_some());
         }
     }
@@ -551,7 +576,18 @@ async fn a_round_commits_its_items_first_and_signs_every_evaluation() {
         assert_eq!(summary["records"], 3);
     }
 
-    // The next sync block: a new root committed, records chained on.
+    // The hub was down: nothing published, everything kept.
+    use gauntlet_hub::ModelStore;
+    let unpublished = hub.main_revision("validator-v", "ledger").await;
+    assert!(
+        matches!(unpublished, Err(gauntlet_hub::HubError::NotFound { .. })),
+        "{unpublished:?}"
+    );
+
+    // The next sync block, the hub back: a new root committed, records
+    // chained on, and both rounds published.
+    hub.uploads_down
+        .store(false, std::sync::atomic::Ordering::SeqCst);
     world
         .chain
         .advance(gauntlet_constants::SYNC_BLOCK_CADENCE)
@@ -581,5 +617,18 @@ async fn a_round_commits_its_items_first_and_signs_every_evaluation() {
     assert_eq!(
         ledger.records[3].1.record.prev_hash,
         ledger.records[2].1.hash()
+    );
+    // The published copy holds the first round too: nothing was lost.
+    let revision = hub.main_revision("validator-v", "ledger").await.unwrap();
+    let copy = hub.download(&revision, 1 << 30).await.unwrap();
+    let published = LedgerDir::new(&copy.dir);
+    let records = published.read_ledger().unwrap().records;
+    assert_eq!(records.len(), lines);
+    assert!(records
+        .iter()
+        .any(|(_, r)| r.record.round.sync_block == sync));
+    let rounds = published.read_rounds().unwrap();
+    assert!(
+        rounds.manifests.contains_key(&sync) && rounds.manifests.contains_key(&second.sync_block)
     );
 }

@@ -156,6 +156,19 @@ fn constraints(c: raw::ConstraintsTable, f: &str) -> Result<Constraints> {
         }
     };
     epsilon.check().map_err(|msg| bad("epsilon", msg))?;
+    for (field, level) in [
+        ("significance", c.significance),
+        ("early_stop", c.early_stop),
+    ] {
+        if let Some(level) = level {
+            if !(level > 0.5 && level < 1.0) {
+                return Err(bad(
+                    field,
+                    format!("{level} is not a confidence level in (0.5, 1)"),
+                ));
+            }
+        }
+    }
     c.weight_norm
         .check()
         .map_err(|msg| bad("weight_norm", msg))?;
@@ -170,6 +183,8 @@ fn constraints(c: raw::ConstraintsTable, f: &str) -> Result<Constraints> {
         max_repo_bytes: c.max_repo_bytes,
         weight_norm: c.weight_norm,
         max_eval_seconds,
+        significance: c.significance,
+        early_stop: c.early_stop,
     })
 }
 

@@ -277,3 +277,40 @@ chat_template = "/models/smollm2"
         &["tiny.toml", "api_key"],
     );
 }
+
+#[test]
+fn significance_is_a_confidence_level_and_absent_by_default() {
+    let r = Registry::from_toml(&[("tiny.toml", GOOD)], ("sched.toml", SCHEDULE)).expect("valid");
+    let c = r
+        .competition_at(CompetitionId(7), Block(5))
+        .expect("active");
+    assert_eq!(c.competition.constraints.significance, None);
+    let with = |level: &str| {
+        GOOD.replace(
+            "weight_norm = {",
+            &format!("significance = {level}\nweight_norm = {{"),
+        )
+    };
+    let r = Registry::from_toml(&[("tiny.toml", &with("0.95"))], ("sched.toml", SCHEDULE))
+        .expect("valid");
+    let c = r
+        .competition_at(CompetitionId(7), Block(5))
+        .expect("active");
+    assert_eq!(c.competition.constraints.significance, Some(0.95));
+    for bad in ["0.5", "1.5", "-0.9", "95"] {
+        let msg = error_of(&with(bad), SCHEDULE);
+        assert_names(&msg, &["tiny.toml", "constraints.significance", bad]);
+    }
+    assert_eq!(c.competition.constraints.early_stop, None);
+    let early = GOOD.replace("weight_norm = {", "early_stop = 0.99\nweight_norm = {");
+    let r = Registry::from_toml(&[("tiny.toml", &early)], ("sched.toml", SCHEDULE)).expect("valid");
+    let c = r
+        .competition_at(CompetitionId(7), Block(5))
+        .expect("active");
+    assert_eq!(c.competition.constraints.early_stop, Some(0.99));
+    let msg = error_of(
+        &GOOD.replace("weight_norm = {", "early_stop = 1.5\nweight_norm = {"),
+        SCHEDULE,
+    );
+    assert_names(&msg, &["tiny.toml", "constraints.early_stop", "1.5"]);
+}

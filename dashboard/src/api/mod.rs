@@ -6,6 +6,7 @@
 mod competitions;
 mod models;
 mod pools;
+mod samples;
 mod validators;
 
 use std::path::PathBuf;
@@ -23,6 +24,7 @@ pub use competitions::{
 };
 pub use models::{ModelPage, SamplesPage, SAMPLES_PER_PAGE};
 pub use pools::PoolsPage;
+pub use samples::SampleView;
 pub use validators::{OwnRound, ValidatorRow, Validators};
 
 use crate::DashboardError;
@@ -60,6 +62,9 @@ pub struct Sources {
     pub pools: Option<PoolSource>,
     /// Where models link to.
     pub hub: HubLinks,
+    /// The validator's ledger directory (its published rounds' items: the
+    /// prompts on model pages), when known.
+    pub ledger: Option<PathBuf>,
 }
 
 impl Sources {

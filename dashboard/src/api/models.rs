@@ -5,6 +5,7 @@ use gauntlet_constants::{Block, CompetitionId};
 use gauntlet_validator::state::{EvaluationRecord, ModelKey, ModelRow, SampleRecord};
 use serde::Serialize;
 
+use super::samples::{self, SampleView};
 use super::{model_label, Sources};
 use crate::DashboardError;
 
@@ -53,8 +54,9 @@ pub struct SamplesPage {
     pub per_page: usize,
     /// Samples in the evaluation.
     pub total: u64,
-    /// This page's samples, by task then index.
-    pub samples: Vec<SampleRecord>,
+    /// This page's samples, by task then index, with their items and
+    /// outputs where known.
+    pub samples: Vec<SampleView>,
 }
 
 impl Sources {
@@ -112,17 +114,37 @@ impl Sources {
             commitment: commitment.to_string(),
         };
         let offset = page.saturating_mul(SAMPLES_PER_PAGE);
+        let ledger = self.ledger.clone();
         let read = self
             .read_state(move |s| {
-                let total = s.sample_count(Block(sync), CompetitionId(competition), &key)?;
-                let samples = s.samples(
-                    Block(sync),
-                    CompetitionId(competition),
-                    &key,
-                    offset,
-                    SAMPLES_PER_PAGE,
-                )?;
-                Ok((total, samples))
+                let (sync, id) = (Block(sync), CompetitionId(competition));
+                let total = s.sample_count(sync, id, &key)?;
+                let rows: Vec<SampleRecord> =
+                    s.samples(sync, id, &key, offset, SAMPLES_PER_PAGE)?;
+                let wanted: Vec<(String, u64)> =
+                    rows.iter().map(|r| (r.task.clone(), r.index)).collect();
+                let outputs = match s.ledger_line(sync, id, &key)? {
+                    Some(line) => samples::outputs(&line, &wanted),
+                    None => Default::default(),
+                };
+                let items = match &ledger {
+                    Some(dir) => samples::items(dir, sync.0, competition, &wanted),
+                    None => Default::default(),
+                };
+                let views = rows
+                    .into_iter()
+                    .map(|r| {
+                        let at = (r.task.clone(), r.index);
+                        SampleView {
+                            item: items.get(&at).cloned(),
+                            output: outputs.get(&at).cloned(),
+                            task: r.task,
+                            index: r.index,
+                            score: r.score,
+                        }
+                    })
+                    .collect::<Vec<_>>();
+                Ok((total, views))
             })
             .await?;
         let (total, samples) = read.unwrap_or_default();

@@ -50,13 +50,15 @@ pub fn model(m: &ModelPage, samples: Option<&SamplesPage>, fingerprint: &str) ->
         }
         @if let Some(s) = samples {
             h2 #samples { "Samples of the round of sync block " (s.sync_block) }
-            p.muted { "Per-sample scores as the validator recorded them (prompts and outputs come with the signed ledger)." }
-            table {
-                tr { th { "task" } th.num { "sample" } th.num { "score" } }
+            p.muted { "Per-sample scores as the validator recorded them, the item the model was given (from the round's published items) and what it produced (from the signed ledger)." }
+            table.samples {
+                tr { th { "task" } th.num { "sample" } th { "prompt" } th { "output" } th.num { "score" } }
                 @for x in &s.samples {
                     tr {
                         td { (x.task) }
                         td.num { (x.index) }
+                        td.text { (x.prompt_text().unwrap_or_else(|| "—".into())) }
+                        td.text { (x.output_text().unwrap_or_else(|| "—".into())) }
                         td.num { (x.score.map_or_else(|| "skipped".to_string(), |v| format!("{v:.6}"))) }
                     }
                 }

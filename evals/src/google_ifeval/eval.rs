@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use crate::backend::{generator, Backend, Capability, Generate, Prompt, Sampling};
 use crate::error::EvalError;
-use crate::eval::{Eval, EvalOptions, EvalScore};
+use crate::eval::{Eval, EvalOptions, EvalScore, SampleOutput};
 
 /// The method's name.
 const NAME: &str = "google_ifeval";
@@ -101,6 +101,11 @@ impl Eval for GoogleIfeval {
                 })
                 .collect(),
             report: serde_json::Value::Null,
+            outputs: r
+                .responses
+                .iter()
+                .map(|t| Some(SampleOutput::Text(t.clone())))
+                .collect(),
         }
         .with_report(serde_json::json!({
             "prompt_strict": r.score.prompt_strict,

@@ -20,6 +20,9 @@ pub enum TaskStatus {
     Failed(String),
     /// The task's data was unavailable: dropped, weights renormalised.
     Dropped(String),
+    /// Not run: the model was already clearly beaten (a competition's
+    /// sequential test). Raw = +inf, the weight kept, as for a failure.
+    Stopped(String),
 }
 
 /// One task's result inside a competition score.
@@ -99,6 +102,20 @@ impl TaskOutcome {
             seconds,
             status: TaskStatus::Failed(reason.into()),
             usage: None,
+        }
+    }
+
+    /// A task not run because the model was already clearly beaten: raw =
+    /// +inf, so the model's score is +inf and it wins no comparison.
+    pub fn stopped(
+        name: impl Into<String>,
+        reason: impl Into<String>,
+        normalization: Normalization,
+        weight: f64,
+    ) -> Self {
+        Self {
+            status: TaskStatus::Stopped(reason.into()),
+            ..Self::failed(name, "", normalization, weight, 0.0)
         }
     }
 

@@ -5,7 +5,7 @@
 
 use crate::backend::{generator, Backend, Capability, Prompt, Sampling};
 use crate::error::EvalError;
-use crate::eval::{Eval, EvalOptions, EvalScore};
+use crate::eval::{Eval, EvalOptions, EvalScore, SampleOutput};
 use crate::ifeval::{
     score_pairs, IfEvalSample, IfEvalScore, PairOutcome, MAX_NEW_TOKENS, REPETITION_PENALTY,
 };
@@ -32,7 +32,10 @@ pub struct IfEvalRun {
 }
 
 /// The synthetic IFEval as an [`Eval`]: two responses per pair, so two
-/// units of work and two per-sample scores (`1 - r²`) per pair.
+/// units of work per pair, and one per-sample score per pair: its two
+/// responses' scores (`1 - r²`) weighted by their rule counts, as the raw
+/// score weighs them (the raw score also applies the duplicate guard, which
+/// per-sample scores do not).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct IfEval;
 
@@ -62,12 +65,17 @@ impl Eval for IfEval {
         Ok(EvalScore {
             raw_score: r.raw_score,
             samples: samples.len(),
-            per_sample: r
-                .per_sample
+            per_sample: samples
                 .iter()
-                .flat_map(|p| p.iter().map(|&s| Some(s)))
+                .zip(&r.per_sample)
+                .map(|(s, scores)| Some(pair_score(s, *scores)))
                 .collect(),
             report: serde_json::Value::Null,
+            outputs: r
+                .responses
+                .iter()
+                .map(|pair| Some(SampleOutput::Texts(pair.to_vec())))
+                .collect(),
         }
         .with_report(serde_json::json!({
             "duplicate_pairs": r.duplicate_pairs,
@@ -75,6 +83,19 @@ impl Eval for IfEval {
             "responses": r.responses,
         })))
     }
+}
+
+/// A pair's score: its responses' scores weighted by their questions' rule
+/// counts (their plain mean when neither question has a rule).
+fn pair_score(sample: &IfEvalSample, scores: [f64; 2]) -> f64 {
+    let n = [
+        sample.rules.first.len() as f64,
+        sample.rules.second.len() as f64,
+    ];
+    if n[0] + n[1] == 0.0 {
+        return (scores[0] + scores[1]) / 2.0;
+    }
+    (scores[0] * n[0] + scores[1] * n[1]) / (n[0] + n[1])
 }
 
 /// Generates both answers of every pair and scores them.
@@ -140,4 +161,31 @@ pub fn if_eval(
         responses,
         per_sample,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ifeval::{PairRules, Rule};
+
+    fn pair(first: usize, second: usize) -> IfEvalSample {
+        IfEvalSample {
+            prompts: ["a".into(), "b".into()],
+            rules: PairRules {
+                first: vec![Rule::AllLowerCase; first],
+                second: vec![Rule::AllLowerCase; second],
+            },
+        }
+    }
+
+    #[test]
+    fn a_pair_scores_its_responses_weighted_by_their_rule_counts() {
+        // One rule against three: the second response counts three times.
+        assert!((pair_score(&pair(1, 3), [0.0, 1.0]) - 0.75).abs() < 1e-12);
+        assert!((pair_score(&pair(2, 2), [0.5, 1.0]) - 0.75).abs() < 1e-12);
+        // No rule on either side: the plain mean.
+        assert!((pair_score(&pair(0, 0), [0.0, 1.0]) - 0.5).abs() < 1e-12);
+        // A side with no rule does not count.
+        assert!((pair_score(&pair(0, 2), [0.0, 1.0]) - 1.0).abs() < 1e-12);
+    }
 }

@@ -29,6 +29,10 @@ pub struct LossResult {
     pub per_sample: Vec<Option<f64>>,
     /// Tokens scored in all.
     pub scored_tokens: usize,
+    /// Each sample's per-token losses (negated log-probabilities), in input
+    /// order: the outputs the ledger keeps.
+    #[serde(skip)]
+    pub token_losses: Vec<Vec<f32>>,
 }
 
 impl LossResult {
@@ -40,18 +44,22 @@ impl LossResult {
             samples: self.per_sample.len(),
             per_sample: self.per_sample,
             report,
+            outputs: self
+                .token_losses
+                .into_iter()
+                .map(|l| Some(crate::SampleOutput::Losses(l)))
+                .collect(),
         }
     }
 }
 
-/// Scores `inputs` and returns each one's mean NLL (`None` when it has no
-/// scored token) and the number of tokens scored.
-pub(crate) fn mean_nlls(
+/// Scores `inputs` and returns each one's per-token log-probabilities.
+pub(crate) fn logprobs(
     model: &mut dyn Backend,
     eval: &str,
     inputs: &[ScoreInput],
     progress: &mut dyn FnMut(usize),
-) -> Result<(Vec<Option<f64>>, usize), EvalError> {
+) -> Result<Vec<Vec<f32>>, EvalError> {
     let lps = scorer(model, eval)?
         .logprobs(inputs, progress)
         .map_err(EvalError::Model)?;
@@ -60,8 +68,7 @@ pub(crate) fn mean_nlls(
             format!("{} results for {} inputs", lps.len(), inputs.len()).into(),
         ));
     }
-    let scored = lps.iter().map(Vec::len).sum();
-    Ok((lps.iter().map(|lp| mean_nll(lp)).collect(), scored))
+    Ok(lps)
 }
 
 /// Mean negative log-probability, accumulated in f64; `None` when empty.
@@ -73,17 +80,22 @@ pub(crate) fn mean_nll(logprobs: &[f32]) -> Option<f64> {
     Some(sum / logprobs.len() as f64)
 }
 
-/// Builds a [`LossResult`] from per-sample losses: the raw score is the mean
-/// of the samples that have one; no such sample is [`EvalError::Empty`].
-pub(crate) fn finish(
-    per_sample: Vec<Option<f64>>,
-    scored_tokens: usize,
-) -> Result<LossResult, EvalError> {
+/// Builds a [`LossResult`] from each sample's per-token log-probabilities:
+/// a sample's score is its mean NLL (`None` when it has no scored token),
+/// the raw score the mean of the samples that have one; no such sample is
+/// [`EvalError::Empty`].
+pub(crate) fn finish(logprobs: Vec<Vec<f32>>) -> Result<LossResult, EvalError> {
+    let scored_tokens = logprobs.iter().map(Vec::len).sum();
+    let per_sample = logprobs.iter().map(|lp| mean_nll(lp)).collect();
     let s = crate::EvalScore::mean_of(per_sample)?;
     Ok(LossResult {
         raw_score: s.raw_score,
         per_sample: s.per_sample,
         scored_tokens,
+        token_losses: logprobs
+            .into_iter()
+            .map(|lp| lp.into_iter().map(|l| -l).collect())
+            .collect(),
     })
 }
 
@@ -100,9 +112,17 @@ mod tests {
 
     #[test]
     fn finish_skips_empty_samples() {
-        let r = finish(vec![Some(1.0), None, Some(3.0)], 7).expect("some losses");
+        let r = finish(vec![vec![-1.0], vec![], vec![-3.0, -3.0]]).expect("some losses");
         assert!((r.raw_score - 2.0).abs() < 1e-12);
-        assert_eq!(r.scored_tokens, 7);
-        assert!(matches!(finish(vec![None], 0), Err(EvalError::Empty)));
+        assert_eq!(r.per_sample, vec![Some(1.0), None, Some(3.0)]);
+        assert_eq!(r.scored_tokens, 3);
+        assert_eq!(r.token_losses, vec![vec![1.0], vec![], vec![3.0, 3.0]]);
+        let score = r.into_score();
+        assert_eq!(score.outputs.len(), 3);
+        assert_eq!(
+            score.outputs[2],
+            Some(crate::SampleOutput::Losses(vec![3.0, 3.0]))
+        );
+        assert!(matches!(finish(vec![vec![]]), Err(EvalError::Empty)));
     }
 }

@@ -6,7 +6,7 @@
 //! Only the reference tokens are scored; the prompt is context (the local
 //! runtime skips the lm-head there).
 
-use super::loss::{finish, mean_nlls, LossOptions, LossResult};
+use super::loss::{finish, logprobs, LossOptions, LossResult};
 use crate::backend::{Backend, Capability, ScoreInput};
 use crate::error::EvalError;
 use crate::eval::{Eval, EvalOptions, EvalScore};
@@ -73,6 +73,5 @@ pub fn reference_loss(
             max_tokens: opts.max_tokens,
         })
         .collect();
-    let (per_sample, scored) = mean_nlls(model, NAME, &inputs, progress)?;
-    finish(per_sample, scored)
+    finish(logprobs(model, NAME, &inputs, progress)?)
 }

@@ -11,7 +11,7 @@
 
 use std::collections::HashMap;
 
-use super::loss::{finish, mean_nlls, LossOptions, LossResult};
+use super::loss::{finish, logprobs, LossOptions, LossResult};
 use crate::backend::{generator, Backend, Capability, Prompt, Sampling, ScoreInput, Token};
 use crate::error::EvalError;
 use crate::eval::{Eval, EvalOptions, EvalScore};
@@ -110,8 +110,7 @@ pub fn text_loss(
             max_tokens: opts.max_tokens,
         })
         .collect();
-    let (per_sample, scored) = mean_nlls(model, NAME, &inputs, progress)?;
-    finish(per_sample, scored)
+    finish(logprobs(model, NAME, &inputs, progress)?)
 }
 
 /// The guard's verdict, with what it saw (for logs and state).

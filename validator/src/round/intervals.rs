@@ -1,16 +1,19 @@
 //! How sure a round's verdicts are: each model's score against the round
 //! winner's, as a paired bootstrap interval on the samples both answered
 //! (`gauntlet_evals::bootstrap::paired_score_interval`), seeded from the
-//! round's seed and the two uids so every validator computes the same one.
+//! round's seed and the two uids so every validator computes the same one;
+//! and, for a competition that requires significant wins, the win rates
+//! under that rule ([`round_win_rates`]).
 
 use std::collections::BTreeMap;
 
 use gauntlet_competitions::ActiveCompetition;
-use gauntlet_constants::Block;
+use gauntlet_constants::{Block, Uid};
 use gauntlet_datasets::Seed;
 use gauntlet_evals::bootstrap::{
     pair_seed, paired_score_interval, PairedInterval, TaskPair, DEFAULT_RESAMPLES,
 };
+use gauntlet_evals::weights::{beats_significantly, win_rates, win_rates_by};
 
 use crate::state::{Evaluation, State, StateError};
 use crate::suite::run::normalization;
@@ -20,9 +23,10 @@ use crate::suite::SuiteResult;
 pub const LEVEL: f64 = 0.95;
 
 /// One evaluation's per-sample scores by task, each in draw order.
-type PerTask = BTreeMap<String, Vec<Option<f64>>>;
+pub type PerTask = BTreeMap<String, Vec<Option<f64>>>;
 
-fn per_task(
+/// An evaluation's per-sample scores from the state.
+pub(crate) fn per_task(
     state: &State,
     sync: Block,
     competition: &ActiveCompetition<'_>,
@@ -47,22 +51,6 @@ fn per_task(
         }
     }
     Ok(out)
-}
-
-/// The effective weight of each task in a list of task outcomes (JSON).
-fn weights(tasks: &serde_json::Value) -> BTreeMap<String, f64> {
-    tasks
-        .as_array()
-        .map(|tasks| {
-            tasks
-                .iter()
-                .filter_map(|t| {
-                    let name = t.get("name")?.as_str()?.to_string();
-                    Some((name, t.get("effective_weight")?.as_f64()?))
-                })
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 /// Each evaluation's interval of `score − winner's score` at [`LEVEL`]
@@ -91,9 +79,9 @@ pub(crate) fn against_winner(
         out[i] = interval(
             competition,
             &mine,
-            &weights(&e.tasks),
             &best_samples,
             pair_seed(seed.as_bytes(), e.uid.0, best.uid.0),
+            LEVEL,
         );
     }
     Ok(out)
@@ -115,33 +103,75 @@ pub fn between(
             .map(|d| (d.name.clone(), d.per_sample.clone()))
             .collect()
     };
-    let a_weights = weights(&serde_json::to_value(&a.tasks).ok()?);
-    interval(competition, &of(a), &a_weights, &of(b), seed)
+    interval(competition, &of(a), &of(b), seed, LEVEL)
 }
 
 /// The paired interval of two models' per-sample scores over the
-/// competition's tasks, weighted as `a`'s outcomes weight them.
+/// competition's tasks at `level`: the tasks both have samples of, each
+/// weighted by its definition weight renormalised over them (the effective
+/// weights of a round's scored models: a dropped task has no samples).
 fn interval(
     competition: &ActiveCompetition<'_>,
     a: &PerTask,
-    a_weights: &BTreeMap<String, f64>,
     b: &PerTask,
     seed: u64,
+    level: f64,
 ) -> Option<PairedInterval> {
-    let tasks: Vec<TaskPair<'_>> = competition
+    let present: Vec<_> = competition
         .tasks()
         .iter()
-        .filter_map(|t| {
-            Some(TaskPair {
-                a: a.get(&t.name)?,
-                b: b.get(&t.name)?,
-                normalization: normalization(t.normalization),
-                weight: a_weights.get(&t.name).copied().unwrap_or(0.0),
-            })
-        })
+        .filter_map(|t| Some((t, a.get(&t.name)?, b.get(&t.name)?)))
         .collect();
-    if tasks.is_empty() {
+    let total: f64 = present.iter().map(|(t, _, _)| t.weight).sum();
+    if present.is_empty() || total <= 0.0 {
         return None;
     }
-    paired_score_interval(&tasks, seed, DEFAULT_RESAMPLES, LEVEL)
+    let tasks: Vec<TaskPair<'_>> = present
+        .into_iter()
+        .map(|(t, a, b)| TaskPair {
+            a,
+            b,
+            normalization: normalization(t.normalization),
+            weight: t.weight / total,
+        })
+        .collect();
+    paired_score_interval(&tasks, seed, DEFAULT_RESAMPLES, level)
+}
+
+/// A round's win rates under the competition's rule, for `models` (`(score,
+/// commit block)`) at `uids` with per-sample scores `samples`, all in the
+/// same order. Without `significance` the reference's pairwise rule
+/// ([`win_rates`]); with it, [`beats_significantly`] at that level, each
+/// pair's interval seeded by the round's seed and the pair's uids (the lower
+/// uid first), so every validator and `gauntlet audit` find the same wins.
+pub fn round_win_rates(
+    competition: &ActiveCompetition<'_>,
+    block: Block,
+    models: &[(f64, u64)],
+    uids: &[Uid],
+    samples: &[PerTask],
+    seed: &Seed,
+) -> Vec<f64> {
+    let constraints = &competition.competition.constraints;
+    let epsilon = |b: u64| constraints.epsilon.at(block, Block(b));
+    let Some(level) = constraints.significance else {
+        return win_rates(models, epsilon);
+    };
+    let mut cache: BTreeMap<(usize, usize), Option<PairedInterval>> = BTreeMap::new();
+    win_rates_by(models.len(), |i, j| {
+        beats_significantly(models[i], models[j], epsilon, || {
+            // The pair's interval as `lo − hi` by uid, computed once.
+            let (lo, hi) = if uids[i] <= uids[j] { (i, j) } else { (j, i) };
+            let pair = *cache.entry((lo, hi)).or_insert_with(|| {
+                let seed = pair_seed(seed.as_bytes(), uids[lo].0, uids[hi].0);
+                interval(competition, samples.get(lo)?, samples.get(hi)?, seed, level)
+            });
+            let p = pair?;
+            Some(if lo == i {
+                (p.low, p.high)
+            } else {
+                (-p.high, -p.low)
+            })
+        })
+    })
 }

@@ -462,6 +462,7 @@ impl Validator {
             block: ctx.block,
             sync: ctx.sync,
             tokenizer: tokenizer.as_deref(),
+            metagraph: ctx.metagraph,
         };
         let evaluations = evaluate::evaluate_all(&mut self.state, fetched, &job)?;
         let models = weights::score_round(

@@ -14,7 +14,7 @@ use gauntlet_competitions::ActiveCompetition;
 use gauntlet_constants::{Block, CompetitionId, Uid};
 use gauntlet_datasets::Seed;
 use gauntlet_evals::weights::{
-    ema, subnet_weights, upscale_u16, win_rates, winner_weights, MIN_COMPETITION_WEIGHT,
+    ema, subnet_weights, upscale_u16, winner_of_rates, MIN_COMPETITION_WEIGHT,
 };
 use serde::Serialize;
 
@@ -85,17 +85,17 @@ pub struct RoundScores {
     pub ema: BTreeMap<String, (Uid, f64)>,
 }
 
-/// Scores a round of `models` (`(score, commit block)`, at `uids`) against
-/// the previous EMA vector, with `epsilon` of a commit block.
+/// Scores a round of `models` (`(score, commit block)`, at `uids`) with
+/// their win `rates` ([`super::intervals::round_win_rates`]) against the
+/// previous EMA vector.
 pub fn score_models(
     models: &[(f64, u64)],
     uids: &[Uid],
-    epsilon: impl Fn(u64) -> f64,
+    rates: Vec<f64>,
     previous: &[f64],
     metagraph: &Metagraph,
 ) -> RoundScores {
-    let rates = win_rates(models, &epsilon);
-    let round = winner_weights(models, &epsilon);
+    let round = winner_of_rates(models, &rates);
     let mut round_vec = vec![0.0; previous.len()];
     for (uid, w) in uids.iter().zip(&round) {
         if let Some(slot) = round_vec.get_mut(uid.0 as usize) {
@@ -140,24 +140,27 @@ pub(crate) fn score_round(
     seed: &Seed,
 ) -> Result<Vec<RoundModel>, StateError> {
     let id = competition.competition.id;
-    let epsilon = |b: u64| {
-        competition
-            .competition
-            .constraints
-            .epsilon
-            .at(block, Block(b))
-    };
     let models: Vec<(f64, u64)> = evaluations
         .iter()
         .map(|e| (e.score, e.commit_block.0))
         .collect();
     let uids: Vec<Uid> = evaluations.iter().map(|e| e.uid).collect();
+    // Per-sample scores matter only when wins must be significant.
+    let samples = match competition.competition.constraints.significance {
+        Some(_) => evaluations
+            .iter()
+            .map(|e| super::intervals::per_task(state, sync, competition, e))
+            .collect::<Result<Vec<_>, _>>()?,
+        None => Vec::new(),
+    };
+    let rates =
+        super::intervals::round_win_rates(competition, block, &models, &uids, &samples, seed);
     let previous = ema_vector(state, id, metagraph)?;
     let RoundScores {
         rates,
         round,
         ema: ema_map,
-    } = score_models(&models, &uids, epsilon, &previous, metagraph);
+    } = score_models(&models, &uids, rates, &previous, metagraph);
     let mut order: Vec<usize> = (0..evaluations.len())
         .filter(|&i| evaluations[i].score.is_finite())
         .collect();

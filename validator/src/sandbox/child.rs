@@ -118,6 +118,7 @@ fn run(job: &Job, checked: &mut dyn FnMut()) -> Result<ChildOutcome, Stop> {
     let opts = SuiteOptions {
         sample_cap: job.sample_cap,
         keep_details: true,
+        early_stop: job.early_stop.clone(),
         ..SuiteOptions::default()
     };
     let mut guarded = Guarded::new(&mut model, c.sequence_length as usize);

@@ -6,9 +6,11 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use gauntlet_competitions::Definitions;
+use gauntlet_evals::SampleOutput;
 use serde::{Deserialize, Serialize};
 
 use crate::fault::Fault;
+use crate::suite::early_stop::Benchmark;
 use crate::suite::TaskDetail;
 use crate::verdict::Verdict;
 
@@ -41,6 +43,10 @@ pub struct Job {
     /// re-running a ledger's samples (`gauntlet audit --replay`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub only: Option<BTreeMap<String, Vec<u64>>>,
+    /// The sequential test's benchmark (a competition's `early_stop`):
+    /// the remaining tasks are not run once the model is clearly beaten.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub early_stop: Option<Benchmark>,
     /// A file the child's allocator writes to when an allocation fails, so
     /// the parent knows an abort was a lack of memory (not a crash) without
     /// trusting anything the model could print.
@@ -96,6 +102,9 @@ pub struct SampleScores {
     pub name: String,
     /// One score per sample (`None`: skipped, or +inf).
     pub per_sample: Vec<Option<f64>>,
+    /// What the model produced on each sample (empty when none was kept).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub outputs: Vec<Option<SampleOutput>>,
 }
 
 impl From<&TaskDetail> for SampleScores {
@@ -107,6 +116,7 @@ impl From<&TaskDetail> for SampleScores {
                 .iter()
                 .map(|s| s.filter(|x| x.is_finite()))
                 .collect(),
+            outputs: d.outputs.clone(),
         }
     }
 }
@@ -116,6 +126,7 @@ impl From<SampleScores> for TaskDetail {
         TaskDetail {
             name: s.name,
             per_sample: s.per_sample,
+            outputs: s.outputs,
         }
     }
 }

@@ -25,9 +25,10 @@ use super::oom;
 use crate::fault::Fault;
 use crate::verdict::Verdict;
 
-/// Bytes of the child's stdout read at most (per-sample scores of a few
-/// thousand samples are a few hundred kilobytes).
-const MAX_STDOUT_BYTES: u64 = 64 << 20;
+/// Bytes of the child's stdout read at most: per-sample scores and outputs
+/// (DISTILLED_REASONING_3B's 240 reference losses of up to 16,384 tokens are
+/// about 45 MB of JSON).
+const MAX_STDOUT_BYTES: u64 = 256 << 20;
 /// Characters of the child's stderr kept to explain a crash.
 const STDERR_TAIL_CHARS: usize = 600;
 /// How often the parent looks at the child while waiting.
@@ -368,6 +369,7 @@ mod tests {
             precision: None,
             oom_marker: None,
             only: None,
+            early_stop: None,
         }
     }
 

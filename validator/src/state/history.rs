@@ -318,6 +318,7 @@ mod tests {
         let details = [TaskDetail {
             name: "mmlu".into(),
             per_sample: (0..25).map(|i| (i != 3).then_some(f64::from(i))).collect(),
+            outputs: Vec::new(),
         }];
         let c = CompetitionId(1);
         state

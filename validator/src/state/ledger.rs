@@ -7,7 +7,7 @@ use gauntlet_constants::{Block, CompetitionId};
 use gauntlet_ledger::{Digest, LedgerError, SignedRecord};
 use rusqlite::{params, OptionalExtension, Transaction};
 
-use super::{Evaluation, State, StateError};
+use super::{Evaluation, ModelKey, State, StateError};
 use crate::suite::TaskDetail;
 
 /// Signs the record of an evaluation given the previous record's hash.
@@ -92,6 +92,25 @@ impl State {
             .query_map([], |r| r.get(0))?
             .collect::<Result<_, _>>()?;
         Ok(lines)
+    }
+
+    /// The signed ledger line of one model's evaluation in one round, if
+    /// the validator signed one.
+    pub fn ledger_line(
+        &self,
+        sync: Block,
+        competition: CompetitionId,
+        key: &ModelKey,
+    ) -> Result<Option<String>, StateError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT line FROM ledger WHERE sync_block = ?1 AND competition_id = ?2
+                 AND hotkey = ?3 AND commitment = ?4",
+                params![sync.0 as i64, competition.0, key.hotkey, key.commitment],
+                |r| r.get(0),
+            )
+            .optional()?)
     }
 
     /// The round's items commitment, if one was made.

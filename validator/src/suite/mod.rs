@@ -13,6 +13,7 @@
 //! whose evaluation fails (a model error, NaN, degenerate output) scores
 //! raw = +inf. Neither stops the other tasks.
 
+pub mod early_stop;
 mod prepare;
 pub(crate) mod run;
 

@@ -7,10 +7,11 @@ use gauntlet_competitions::{ActiveCompetition, Normalization as CompNormalizatio
 use gauntlet_datasets::{DataCache, Seed};
 use gauntlet_evals::backend::{Backend, Local};
 use gauntlet_evals::normalize::{InverseExponential, Normalization};
-use gauntlet_evals::tasks::{combine, TaskOutcome};
-use gauntlet_evals::{EvalOptions, LanguageModel};
+use gauntlet_evals::tasks::{combine, TaskOutcome, TaskStatus};
+use gauntlet_evals::{EvalOptions, LanguageModel, SampleOutput};
 use serde::Serialize;
 
+use super::early_stop::Benchmark;
 use super::prepare::{prepare, PreparedTask, Unprepared};
 
 /// How to run a suite.
@@ -26,6 +27,10 @@ pub struct SuiteOptions {
     /// Also keep every sample's score in [`SuiteResult::details`] (the
     /// validator stores them).
     pub keep_details: bool,
+    /// The sequential test's benchmark: once the model is clearly beaten
+    /// by it after a task, the remaining tasks are not run (needs
+    /// `keep_details`).
+    pub early_stop: Option<Benchmark>,
 }
 
 impl Default for SuiteOptions {
@@ -35,6 +40,7 @@ impl Default for SuiteOptions {
             mc_batch: 16,
             batch_tokens: 8192,
             keep_details: false,
+            early_stop: None,
         }
     }
 }
@@ -62,6 +68,10 @@ pub struct TaskDetail {
     pub name: String,
     /// One score per sample (`null` for a skipped sample).
     pub per_sample: Vec<Option<f64>>,
+    /// What the model produced on each sample, in sample order (empty when
+    /// the method keeps no outputs).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub outputs: Vec<Option<SampleOutput>>,
 }
 
 /// A competition's score for one model.
@@ -122,13 +132,21 @@ pub fn run_prepared_on(
         early_stop: true,
         max_tokens: competition.competition.constraints.sequence_length as usize,
     };
-    let mut tasks = Vec::new();
+    let mut tasks: Vec<TaskOutcome> = Vec::new();
     let mut details = Vec::new();
-    for p in prepared {
+    let weights = effective_weights(prepared);
+    let mut stopped: Option<String> = None;
+    for (k, p) in prepared.iter().enumerate() {
         let task = &p.task;
         let start = Instant::now();
         let usage_before = model.usage();
         let norm = normalization(task.normalization);
+        if let Some(why) = &stopped {
+            let outcome = TaskOutcome::stopped(&task.name, why.clone(), norm, task.weight);
+            events(SuiteEvent::TaskFinished(outcome.clone()));
+            tasks.push(outcome);
+            continue;
+        }
         let failed = |reason: String| {
             tracing::warn!(task = %task.name, %reason, "task failed: raw = +inf");
             TaskOutcome::failed(
@@ -159,6 +177,7 @@ pub fn run_prepared_on(
                             details.push(TaskDetail {
                                 name: task.name.clone(),
                                 per_sample: score.per_sample,
+                                outputs: score.outputs,
                             });
                         }
                         TaskOutcome::evaluated(
@@ -187,6 +206,20 @@ pub fn run_prepared_on(
         );
         events(SuiteEvent::TaskFinished(outcome.clone()));
         tasks.push(outcome);
+        if let Some(benchmark) = &opts.early_stop {
+            let all_ok = tasks.iter().all(|t| t.status == TaskStatus::Ok);
+            let to_come: Vec<&str> = prepared[k + 1..]
+                .iter()
+                .filter(|p| p.input.is_ok())
+                .map(|p| p.task.name.as_str())
+                .collect();
+            if all_ok && opts.keep_details {
+                stopped = benchmark.beaten(competition, &weights, &details, &to_come);
+                if let Some(why) = &stopped {
+                    tracing::info!(reason = %why, "sequential test: the remaining tasks are not run");
+                }
+            }
+        }
     }
     let score = combine(&mut tasks);
     SuiteResult {
@@ -195,6 +228,25 @@ pub fn run_prepared_on(
         tasks,
         details,
     }
+}
+
+/// Each task's weight renormalised over the tasks not dropped (what
+/// [`combine`] gives every model that runs them).
+fn effective_weights(prepared: &[PreparedTask]) -> std::collections::BTreeMap<String, f64> {
+    let kept = |p: &&PreparedTask| !matches!(p.input, Err(Unprepared::Dropped(_)));
+    let total: f64 = prepared.iter().filter(kept).map(|p| p.task.weight).sum();
+    prepared
+        .iter()
+        .filter(kept)
+        .map(|p| {
+            let w = if total > 0.0 {
+                p.task.weight / total
+            } else {
+                0.0
+            };
+            (p.task.name.clone(), w)
+        })
+        .collect()
 }
 
 /// A competition's normalisation as the eval crate applies it.

@@ -156,10 +156,15 @@ impl World {
 
     /// Writes a tiny Llama with weights from `seed`.
     pub fn model(&self, name: &str, seed: u64) -> PathBuf {
-        let out = self.dir.join("models").join(name);
         let mut spec = TinySpec::new(Architecture::Llama);
         spec.seed = seed;
-        write_tiny_model(&out, &spec).unwrap();
+        self.model_with(name, &spec)
+    }
+
+    /// Writes a tiny model of `spec`.
+    pub fn model_with(&self, name: &str, spec: &TinySpec) -> PathBuf {
+        let out = self.dir.join("models").join(name);
+        write_tiny_model(&out, spec).unwrap();
         out
     }
 
