@@ -532,18 +532,21 @@ async fn two_validators_in_parallel_set_identical_weights() {
 
     // An observer reads the leaderboard and the weight history.
     let state = tmp.path().join("v1.sqlite");
-    let o = gauntlet(
-        &[
-            "validator",
-            "status",
-            "--state",
-            &state.to_string_lossy(),
-            "--json",
-        ],
-        tmp.path(),
-    );
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let status_json = |state: &Path| -> serde_json::Value {
+        let o = gauntlet(
+            &[
+                "validator",
+                "status",
+                "--state",
+                &state.to_string_lossy(),
+                "--json",
+            ],
+            tmp.path(),
+        );
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        serde_json::from_slice(&o.stdout).unwrap()
+    };
+    let v = status_json(&state);
     let board = &v["leaderboards"][0];
     assert_eq!(board["competition_id"], testing::COMPETITION.0);
     let rows = board["models"].as_array().unwrap();
@@ -573,17 +576,7 @@ async fn two_validators_in_parallel_set_identical_weights() {
         assert!(low <= mean && mean <= high, "{ci}");
         assert_eq!(ci["level"], 0.95);
     }
-    let other = gauntlet(
-        &[
-            "validator",
-            "status",
-            "--state",
-            &tmp.path().join("v2.sqlite").to_string_lossy(),
-            "--json",
-        ],
-        tmp.path(),
-    );
-    let other: serde_json::Value = serde_json::from_slice(&other.stdout).unwrap();
+    let other = status_json(&tmp.path().join("v2.sqlite"));
     let intervals = |rows: &serde_json::Value| -> Vec<(u64, serde_json::Value)> {
         let mut v: Vec<(u64, serde_json::Value)> = rows
             .as_array()

@@ -109,7 +109,12 @@ pub fn redraw(
 ) -> Result<Option<u32>, RerunError> {
     let seed = Seed::from_hex(&record.round.seed)
         .ok_or_else(|| RerunError::Seed(record.round.seed.clone()))?;
-    let mut caps: Vec<Option<u32>> = vec![None];
+    // The reference counts first; their difference is the one reported.
+    let full = competition_items(&prepare(competition, data, &seed, None))?;
+    let Some(first_difference) = difference(record, &full.items) else {
+        return Ok(None);
+    };
+    let mut caps: Vec<u32> = Vec::new();
     for task in competition.tasks() {
         let count = record
             .samples
@@ -117,22 +122,18 @@ pub fn redraw(
             .filter(|s| s.task == task.name)
             .count();
         let count = u32::try_from(count).unwrap_or(u32::MAX);
-        if count > 0 && count < task.dataset_kwargs.samples && !caps.contains(&Some(count)) {
-            caps.push(Some(count));
+        if count > 0 && count < task.dataset_kwargs.samples && !caps.contains(&count) {
+            caps.push(count);
         }
     }
-    caps[1..].sort_by(|a, b| b.cmp(a));
-    let mut first_difference = None;
+    caps.sort_by(|a, b| b.cmp(a));
     for cap in caps {
-        let items = competition_items(&prepare(competition, data, &seed, cap))?;
-        match difference(record, &items.items) {
-            None => return Ok(cap),
-            Some(d) => {
-                first_difference.get_or_insert(d);
-            }
+        let items = competition_items(&prepare(competition, data, &seed, Some(cap)))?;
+        if difference(record, &items.items).is_none() {
+            return Ok(Some(cap));
         }
     }
-    Err(first_difference.unwrap_or_else(|| RerunError::Seed(record.round.seed.clone())))
+    Err(first_difference)
 }
 
 /// The first sample of `record` whose item hash the drawn `items` do not give.

@@ -103,8 +103,8 @@ pub(crate) fn outputs(line: &str, wanted: &[(String, u64)]) -> BTreeMap<(String,
     out
 }
 
-/// The text a model was prompted with: the item's question, prompt(s) or
-/// text when it has one of those fields, else its JSON.
+/// The text a model was prompted with: the item's question, prompt(s),
+/// text or chat messages when it has one of those fields, else its JSON.
 fn prompt_of(item: &Value) -> String {
     if let Some(s) = item.as_str() {
         return s.to_string();
@@ -112,6 +112,21 @@ fn prompt_of(item: &Value) -> String {
     for field in ["question", "prompt", "text", "context"] {
         if let Some(s) = item[field].as_str() {
             return s.to_string();
+        }
+    }
+    if let Some(messages) = item["messages"].as_array() {
+        let turns: Vec<String> = messages
+            .iter()
+            .filter_map(|m| {
+                let content = m["content"].as_str()?;
+                Some(match m["role"].as_str() {
+                    Some(role) => format!("{role}: {content}"),
+                    None => content.to_string(),
+                })
+            })
+            .collect();
+        if !turns.is_empty() {
+            return turns.join("\n");
         }
     }
     if let Some(prompts) = item["prompts"].as_array() {
@@ -171,6 +186,14 @@ mod tests {
             "2+2?"
         );
         assert_eq!(prompt_of(&json!({"prompts": ["a", "b"]})), "a ‖ b");
+        assert_eq!(
+            prompt_of(&json!({"messages": [{"role": "user", "content": "Sort: b a"}]})),
+            "user: Sort: b a"
+        );
+        assert_eq!(
+            prompt_of(&json!("Melbourne's weather")),
+            "Melbourne's weather"
+        );
         assert_eq!(prompt_of(&json!({"x": 1})), "{\"x\":1}");
         assert_eq!(describe_output(&json!({"text": "B"})), "B");
         assert_eq!(describe_output(&json!({"texts": ["x", "y"]})), "x ‖ y");

@@ -193,7 +193,7 @@ impl State {
                     commitment: r.get(3)?,
                     uid: r.get(4)?,
                     score: r.get(5)?,
-                    verdict: r.get(6)?,
+                    verdict: verdict_label(&r.get::<_, String>(6)?),
                     tasks: serde_json::Value::Null,
                     samples: r.get::<_, i64>(8)?.max(0) as u64,
                 },
@@ -260,6 +260,14 @@ impl State {
         )?;
         Ok(format!("{}-{}-{}-{}-{}", v.0, v.1, v.2, v.3, v.4))
     }
+}
+
+/// The label of a verdict as the evaluations table stores it (its JSON);
+/// text that is not a verdict's JSON is kept as it is.
+fn verdict_label(stored: &str) -> String {
+    serde_json::from_str::<crate::verdict::Verdict>(stored)
+        .map(|v| v.label().to_string())
+        .unwrap_or_else(|_| stored.to_string())
 }
 
 #[cfg(test)]
@@ -355,6 +363,8 @@ mod tests {
         assert_eq!(mine[0].sync_block, 200);
         assert_eq!(mine[0].samples, 25);
         assert_eq!(mine[0].tasks[0]["name"], "mmlu");
+        // The verdict as a label, as observers read it (not its stored JSON).
+        assert_eq!(mine[0].verdict, "evaluated");
 
         let page = reader
             .samples(Block(200), c, &mine[0].key(), 0, 10)
