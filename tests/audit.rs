@@ -90,14 +90,21 @@ fn assert_fails(o: &Output, report: &serde_json::Value, needle: &str) {
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_round_is_audited_and_every_tampering_fails() {
-    let tmp = tempfile::tempdir().unwrap();
-    let world = World::new(tmp.path());
-    let wallets = tmp.path().join("wallets");
+/// A local network in `dir` with a validator (wallet `v`, hotkey `h`, in
+/// `<dir>/wallets`) and three miners' models.
+async fn staged(dir: &Path) -> (World, PathBuf, gauntlet_chain::Hotkey) {
+    let world = World::new(dir);
+    let wallets = dir.join("wallets");
     let (validator, _) = Wallet::create(&wallets, "v", "h", false).unwrap();
     world.add_validator(&validator);
     push_three_models(&world).await;
+    (world, wallets, validator)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_round_is_audited_and_every_tampering_fails() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (world, wallets, validator) = staged(tmp.path()).await;
     let defs = defs(&tmp.path().join("defs"), 6);
     let ledger = run_validator(
         tmp.path(),
@@ -290,11 +297,7 @@ async fn a_round_is_audited_and_every_tampering_fails() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_round_requiring_significant_wins_passes_its_audit() {
     let tmp = tempfile::tempdir().unwrap();
-    let world = World::new(tmp.path());
-    let wallets = tmp.path().join("wallets");
-    let (validator, _) = Wallet::create(&wallets, "v", "h", false).unwrap();
-    world.add_validator(&validator);
-    push_three_models(&world).await;
+    let (_world, wallets, _) = staged(tmp.path()).await;
     let defs = defs(&tmp.path().join("defs"), 6);
     let tiny = Path::new(&defs).join("tiny.toml");
     let text = std::fs::read_to_string(&tiny).unwrap();
