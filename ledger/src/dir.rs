@@ -184,34 +184,60 @@ impl LedgerDir {
             return Ok(out);
         }
         for entry in fs::read_dir(&rounds).map_err(io(&rounds))? {
-            let entry = entry.map_err(io(&rounds))?;
-            let dir = entry.path();
-            let manifest_path = dir.join("round.json");
-            let text = read_capped(&manifest_path, MAX_ROUND_FILE_BYTES)?;
-            let manifest: RoundManifest =
-                serde_json::from_str(&text).map_err(|e| LedgerError::Malformed {
-                    source_name: manifest_path.display().to_string(),
-                    line: 1,
-                    reason: e.to_string(),
-                })?;
+            let dir = entry.map_err(io(&rounds))?.path();
+            let manifest = read_manifest(&dir)?;
             for c in &manifest.competitions {
-                // The file name comes from the manifest: refuse anything but a plain name.
-                if c.items.contains(['/', '\\']) || c.items.starts_with('.') {
-                    return Err(LedgerError::Malformed {
-                        source_name: manifest_path.display().to_string(),
-                        line: 1,
-                        reason: format!("items file {:?} is not a plain file name", c.items),
-                    });
-                }
-                let path = dir.join(&c.items);
-                let text = read_capped(&path, MAX_ROUND_FILE_BYTES)?;
-                let items = ItemSet::from_jsonl(&text, &path.display().to_string())?;
+                let items = read_items(&dir, c)?;
                 out.items.insert((manifest.sync_block, c.id), items);
             }
             out.manifests.insert(manifest.sync_block, manifest);
         }
         Ok(out)
     }
+
+    /// One competition's items of one published round; `None` when the round
+    /// is not published here or has no such competition.
+    pub fn read_round_items(
+        &self,
+        sync_block: u64,
+        competition: u16,
+    ) -> Result<Option<ItemSet>, LedgerError> {
+        let dir = self.round_dir(sync_block);
+        if !dir.join("round.json").is_file() {
+            return Ok(None);
+        }
+        let manifest = read_manifest(&dir)?;
+        match manifest.competitions.iter().find(|c| c.id == competition) {
+            Some(c) => read_items(&dir, c).map(Some),
+            None => Ok(None),
+        }
+    }
+}
+
+/// A round directory's `round.json`.
+fn read_manifest(dir: &Path) -> Result<RoundManifest, LedgerError> {
+    let path = dir.join("round.json");
+    let text = read_capped(&path, MAX_ROUND_FILE_BYTES)?;
+    serde_json::from_str(&text).map_err(|e| LedgerError::Malformed {
+        source_name: path.display().to_string(),
+        line: 1,
+        reason: e.to_string(),
+    })
+}
+
+/// A competition's items file in a round directory (its name from the
+/// manifest: anything but a plain file name is refused).
+fn read_items(dir: &Path, c: &RoundCompetition) -> Result<ItemSet, LedgerError> {
+    if c.items.contains(['/', '\\']) || c.items.starts_with('.') {
+        return Err(LedgerError::Malformed {
+            source_name: dir.join("round.json").display().to_string(),
+            line: 1,
+            reason: format!("items file {:?} is not a plain file name", c.items),
+        });
+    }
+    let path = dir.join(&c.items);
+    let text = read_capped(&path, MAX_ROUND_FILE_BYTES)?;
+    ItemSet::from_jsonl(&text, &path.display().to_string())
 }
 
 /// What a ledger directory publishes about its rounds.
@@ -264,6 +290,13 @@ mod tests {
         let rounds = dir.read_rounds().expect("rounds");
         assert_eq!(rounds.items.get(&(7200, 1)), Some(&items));
         assert_eq!(rounds.manifests[&7200].commitment, c.to_string());
+        // One round's items alone; a round or competition not published is none.
+        assert_eq!(dir.read_round_items(7200, 1).expect("items"), Some(items));
+        assert_eq!(
+            dir.read_round_items(7200, 2).expect("no such competition"),
+            None
+        );
+        assert_eq!(dir.read_round_items(7201, 1).expect("no such round"), None);
     }
 
     #[test]

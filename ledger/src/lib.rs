@@ -33,7 +33,9 @@ pub mod testing;
 mod verify;
 
 pub use digest::{Digest, DigestParseError};
-pub use dir::{LedgerDir, PublishedRounds, RoundCompetition, RoundManifest, LEDGER_FILE};
+pub use dir::{
+    LedgerDir, PublishedRounds, RoundCompetition, RoundManifest, LEDGER_FILE, MAX_LEDGER_FILE_BYTES,
+};
 pub use error::{LedgerError, Locus};
 pub use item::{Item, ItemSet};
 pub use record::{

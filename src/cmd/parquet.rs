@@ -7,7 +7,7 @@
 use std::path::Path;
 
 use anyhow::{anyhow, bail, Context, Result};
-use gauntlet_ledger::{canonical, Ledger, Output};
+use gauntlet_ledger::{canonical, Ledger, Output, MAX_LEDGER_FILE_BYTES};
 use gauntlet_validator::state::LeaderboardSnapshot;
 use polars::prelude::{Column, DataFrame, ParquetReader, ParquetWriter, SerReader};
 
@@ -263,6 +263,14 @@ pub fn write_samples(file: &Path, ledger: &Ledger) -> Result<()> {
 pub fn read_ledger(file: &Path) -> Result<Ledger> {
     let name = file.display().to_string();
     let f = std::fs::File::open(file).with_context(|| format!("opening {name}"))?;
+    // The same bound as the JSON Lines it stands for, before polars holds it.
+    let size = f
+        .metadata()
+        .with_context(|| format!("reading {name}"))?
+        .len();
+    if size > MAX_LEDGER_FILE_BYTES {
+        bail!("{name}: {size} bytes, more than the {MAX_LEDGER_FILE_BYTES} a ledger may hold");
+    }
     // Polars reads untrusted bytes: a panic in it is this file's fault, not ours.
     let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         ParquetReader::new(f).finish()
@@ -290,6 +298,10 @@ pub fn read_ledger(file: &Path) -> Result<Ledger> {
                 .ok_or_else(|| anyhow!("{name}: row {}: {} is null", row + 1, LINE_COLUMNS[c]))
         };
         let (hash, record, signature) = (field(0)?, field(1)?, field(2)?);
+        // Canonical JSON is one line: a record spanning several is not one.
+        if record.contains(['\n', '\r']) {
+            bail!("{name}: row {}: record is not one line of JSON", row + 1);
+        }
         // The same line `SignedRecord::to_line` writes; every field is re-read and checked.
         text.push_str(&format!(
             "{{\"hash\":{},\"record\":{record},\"signature\":{}}}\n",

@@ -20,7 +20,7 @@ use serde::Serialize;
 use gauntlet_datasets::Seed;
 use gauntlet_evals::weights::win_rates;
 
-use crate::round::intervals::{round_win_rates, PerTask};
+use crate::round::intervals::{per_task_of, round_win_rates, PerTask};
 use crate::round::{ema_as_vector, merge_competitions, score_models};
 
 /// The weights a ledger gives after one round.
@@ -63,24 +63,11 @@ fn rates(
                 .unwrap_or(0.0)
         });
     };
-    let samples: Vec<PerTask> = records.iter().map(|r| per_task(r)).collect();
+    let samples: Vec<PerTask> = records
+        .iter()
+        .map(|r| per_task_of(r.samples.iter().map(|s| (s.task.clone(), s.index, s.score))))
+        .collect();
     round_win_rates(&active, Block(block), scores, uids, &samples, &seed)
-}
-
-/// A record's per-sample scores by task, in draw order.
-fn per_task(record: &LedgerRecord) -> PerTask {
-    let mut out = PerTask::new();
-    for s in &record.samples {
-        let v = out.entry(s.task.clone()).or_default();
-        let i = usize::try_from(s.index).unwrap_or(usize::MAX);
-        if i >= v.len() && i < 1 << 24 {
-            v.resize(i + 1, None);
-        }
-        if let Some(slot) = v.get_mut(i) {
-            *slot = s.score;
-        }
-    }
-    out
 }
 
 /// Replays `records` (in ledger order) round by round.

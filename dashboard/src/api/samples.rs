@@ -7,14 +7,11 @@
 //! pages render it as text (maud escapes it), never as markup.
 
 use std::collections::BTreeMap;
-use std::io::Read;
 use std::path::Path;
 
+use gauntlet_ledger::{LedgerDir, SignedRecord};
 use serde::Serialize;
 use serde_json::Value;
-
-/// Bytes of a round's items file read at most.
-const MAX_ITEMS_BYTES: u64 = 1 << 30;
 /// Characters of a prompt or an output shown in a table cell.
 const CELL_CHARS: usize = 400;
 
@@ -49,58 +46,45 @@ impl SampleView {
     }
 }
 
-/// Each `(task, index)`'s item from the round's items file
-/// (`<ledger>/rounds/<sync>/items-<competition>.jsonl`), for `wanted` only.
-/// A missing or unreadable file gives none: prompts are then not shown.
+/// Each `(task, index)`'s item of a published round (`gauntlet-ledger`'s
+/// ledger directory), for `wanted` only. A round not published there, or
+/// unreadable, gives none: prompts are then not shown.
 pub(crate) fn items(
     ledger: &Path,
     sync: u64,
     competition: u16,
     wanted: &[(String, u64)],
 ) -> BTreeMap<(String, u64), Value> {
-    let path = ledger
-        .join("rounds")
-        .join(sync.to_string())
-        .join(format!("items-{competition}.jsonl"));
-    let mut text = String::new();
-    let read =
-        std::fs::File::open(&path).and_then(|f| f.take(MAX_ITEMS_BYTES).read_to_string(&mut text));
-    if let Err(e) = read {
-        tracing::debug!(path = %path.display(), error = %e, "no published items");
-        return BTreeMap::new();
-    }
-    let mut out = BTreeMap::new();
-    for line in text.lines() {
-        let Ok(v) = serde_json::from_str::<Value>(line) else {
-            continue;
-        };
-        let (Some(task), Some(index)) = (v["task"].as_str(), v["index"].as_u64()) else {
-            continue;
-        };
-        let key = (task.to_string(), index);
-        if wanted.contains(&key) {
-            out.insert(key, v["item"].clone());
+    let set = match LedgerDir::new(ledger).read_round_items(sync, competition) {
+        Ok(Some(set)) => set,
+        Ok(None) => return BTreeMap::new(),
+        Err(e) => {
+            tracing::warn!(ledger = %ledger.display(), sync, error = %e, "unreadable published items");
+            return BTreeMap::new();
         }
-    }
-    out
+    };
+    set.items
+        .into_iter()
+        .map(|i| ((i.task, i.index), i.item))
+        .filter(|(key, _)| wanted.contains(key))
+        .collect()
 }
 
 /// Each `(task, index)`'s output from a signed ledger line, for `wanted`.
 pub(crate) fn outputs(line: &str, wanted: &[(String, u64)]) -> BTreeMap<(String, u64), Value> {
-    let Ok(v) = serde_json::from_str::<Value>(line) else {
+    let Ok(signed) = SignedRecord::from_line(line, "validator state", 1) else {
         return BTreeMap::new();
     };
-    let mut out = BTreeMap::new();
-    for s in v["record"]["samples"].as_array().into_iter().flatten() {
-        let (Some(task), Some(index)) = (s["task"].as_str(), s["index"].as_u64()) else {
-            continue;
-        };
-        let key = (task.to_string(), index);
-        if !s["output"].is_null() && wanted.contains(&key) {
-            out.insert(key, s["output"].clone());
-        }
-    }
-    out
+    signed
+        .record
+        .samples
+        .into_iter()
+        .filter_map(|s| {
+            let key = (s.task, s.index);
+            let output = serde_json::to_value(s.output?).ok()?;
+            wanted.contains(&key).then_some((key, output))
+        })
+        .collect()
 }
 
 /// The text a model was prompted with: the item's question, prompt(s),
@@ -177,6 +161,8 @@ fn shorten(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use gauntlet_ledger::testing::record_for;
+    use gauntlet_ledger::{Digest, Item, ItemSet, KeypairSigner, Output};
     use serde_json::json;
 
     #[test]
@@ -212,26 +198,31 @@ mod tests {
     #[test]
     fn items_and_outputs_are_found_by_task_and_index() {
         let tmp = tempfile::tempdir().expect("tmp");
-        let round = tmp.path().join("rounds/100");
-        std::fs::create_dir_all(&round).expect("dir");
-        std::fs::write(
-            round.join("items-7.jsonl"),
-            "{\"index\":0,\"item\":{\"question\":\"q0\"},\"task\":\"MC\"}\n\
-             not json\n\
-             {\"index\":1,\"item\":{\"question\":\"q1\"},\"task\":\"MC\"}\n",
-        )
-        .expect("items");
+        let dir = LedgerDir::new(tmp.path());
+        let items = ItemSet {
+            items: (0..2)
+                .map(|i| Item {
+                    task: "MC".into(),
+                    index: i,
+                    item: json!({ "question": format!("q{i}") }),
+                })
+                .collect(),
+        };
+        dir.write_round(100, &[(7, "c".into(), items.clone())])
+            .expect("round");
         let wanted = vec![("MC".to_string(), 1)];
-        let got = items(tmp.path(), 100, 7, &wanted);
+        let got = super::items(tmp.path(), 100, 7, &wanted);
         assert_eq!(got.len(), 1);
         assert_eq!(got[&("MC".to_string(), 1)]["question"], "q1");
-        assert!(items(tmp.path(), 101, 7, &wanted).is_empty());
-        let line = json!({"record": {"samples": [
-            {"task": "MC", "index": 0, "output": {"text": "A"}},
-            {"task": "MC", "index": 1, "output": {"text": "<b>B</b>"}},
-        ]}})
-        .to_string();
+        assert!(super::items(tmp.path(), 101, 7, &wanted).is_empty());
+
+        let mut record = record_for(&items, 1, &[0.0, 1.0], Digest::ZERO);
+        record.samples[0].output = Some(Output::Text("A".into()));
+        record.samples[1].output = Some(Output::Text("<b>B</b>".into()));
+        let signer = KeypairSigner::from_seed(&[5; 32]).expect("key");
+        let line = SignedRecord::sign(record, &signer).expect("sign").to_line();
         let got = outputs(&line, &wanted);
+        assert_eq!(got.len(), 1);
         assert_eq!(got[&("MC".to_string(), 1)], json!({"text": "<b>B</b>"}));
         assert!(outputs("garbage", &wanted).is_empty());
     }

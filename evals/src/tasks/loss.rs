@@ -71,31 +71,35 @@ pub(crate) fn logprobs(
     Ok(lps)
 }
 
-/// Mean negative log-probability, accumulated in f64; `None` when empty.
-pub(crate) fn mean_nll(logprobs: &[f32]) -> Option<f64> {
-    if logprobs.is_empty() {
+/// Mean of per-token losses, added one by one in order in f64 (what a
+/// ledger reader recomputes from the losses it is given); `None` when empty.
+fn mean_loss(losses: &[f32]) -> Option<f64> {
+    if losses.is_empty() {
         return None;
     }
-    let sum: f64 = logprobs.iter().map(|&l| -f64::from(l)).sum();
-    Some(sum / logprobs.len() as f64)
+    let mut sum = 0.0;
+    for &l in losses {
+        sum += f64::from(l);
+    }
+    Some(sum / losses.len() as f64)
 }
 
 /// Builds a [`LossResult`] from each sample's per-token log-probabilities:
-/// a sample's score is its mean NLL (`None` when it has no scored token),
-/// the raw score the mean of the samples that have one; no such sample is
-/// [`EvalError::Empty`].
+/// its losses are their negations, its score their mean (`None` when it has
+/// no scored token), the raw score the mean of the samples that have one; no
+/// such sample is [`EvalError::Empty`].
 pub(crate) fn finish(logprobs: Vec<Vec<f32>>) -> Result<LossResult, EvalError> {
     let scored_tokens = logprobs.iter().map(Vec::len).sum();
-    let per_sample = logprobs.iter().map(|lp| mean_nll(lp)).collect();
-    let s = crate::EvalScore::mean_of(per_sample)?;
+    let token_losses: Vec<Vec<f32>> = logprobs
+        .into_iter()
+        .map(|lp| lp.into_iter().map(|l| -l).collect())
+        .collect();
+    let s = crate::EvalScore::mean_of(token_losses.iter().map(|l| mean_loss(l)).collect())?;
     Ok(LossResult {
         raw_score: s.raw_score,
         per_sample: s.per_sample,
         scored_tokens,
-        token_losses: logprobs
-            .into_iter()
-            .map(|lp| lp.into_iter().map(|l| -l).collect())
-            .collect(),
+        token_losses,
     })
 }
 
@@ -104,10 +108,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn mean_nll_is_negated_mean() {
-        assert_eq!(mean_nll(&[]), None);
-        let m = mean_nll(&[-1.0, -2.0, -3.0]).expect("non-empty");
+    fn mean_loss_adds_in_order_in_f64() {
+        assert_eq!(mean_loss(&[]), None);
+        let m = mean_loss(&[1.0, 2.0, 3.0]).expect("non-empty");
         assert!((m - 2.0).abs() < 1e-12);
+        // In order, as a ledger reader adds them: (1e8 + 1) − 1e8 = 1 in f64.
+        assert_eq!(mean_loss(&[1e8, 1.0, -1e8]), Some(1.0 / 3.0));
     }
 
     #[test]

@@ -334,7 +334,7 @@ async fn demo(args: &Args, dir: &Path) -> Result<()> {
                 copy_of: round.and_then(|m| m.copy_of),
                 samples: scored
                     .iter()
-                    .find(|e| e.uid == *uid && e.verdict.contains("evaluated"))
+                    .find(|e| e.uid == *uid && e.verdict == "evaluated")
                     .map(|e| e.samples),
             }
         })

@@ -39,18 +39,27 @@ pub(crate) fn per_task(
         0,
         i64::MAX as usize,
     )?;
+    Ok(per_task_of(
+        rows.into_iter().map(|r| (r.task, r.index, r.score)),
+    ))
+}
+
+/// Per-sample scores by task from `(task, index, score)` rows (the state's,
+/// or a ledger record's): each task's scores at their draw index, `None`
+/// where no row says. An index past 2²⁴ (no draw is that long) is dropped.
+pub(crate) fn per_task_of(rows: impl IntoIterator<Item = (String, u64, Option<f64>)>) -> PerTask {
     let mut out: PerTask = BTreeMap::new();
-    for r in rows {
-        let v = out.entry(r.task).or_default();
-        let i = usize::try_from(r.index).unwrap_or(usize::MAX);
+    for (task, index, score) in rows {
+        let v = out.entry(task).or_default();
+        let i = usize::try_from(index).unwrap_or(usize::MAX);
         if i >= v.len() && i < 1 << 24 {
             v.resize(i + 1, None);
         }
         if let Some(slot) = v.get_mut(i) {
-            *slot = r.score;
+            *slot = score;
         }
     }
-    Ok(out)
+    out
 }
 
 /// Each evaluation's interval of `score − winner's score` at [`LEVEL`]
