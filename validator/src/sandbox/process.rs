@@ -26,8 +26,8 @@ use crate::fault::Fault;
 use crate::verdict::Verdict;
 
 /// Bytes of the child's stdout read at most: per-sample scores and outputs
-/// (DISTILLED_REASONING_3B's 240 reference losses of up to 16,384 tokens are
-/// about 45 MB of JSON).
+/// (DISTILLED_REASONING_3B's 240 references of up to 16,384 tokens are at
+/// most 3.9 M losses, some 45 MB at about 11 bytes an f32 in JSON).
 const MAX_STDOUT_BYTES: u64 = 256 << 20;
 /// Characters of the child's stderr kept to explain a crash.
 const STDERR_TAIL_CHARS: usize = 600;
