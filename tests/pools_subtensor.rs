@@ -198,5 +198,85 @@ async fn a_subtensor_pool_is_printed_to_sign_and_recorded_once_it_lands() {
     let third = ok_json(run(settle));
     assert_eq!(third["paid"], serde_json::json!([]), "paid once: {third}");
     assert!(node.submitted().is_empty());
+
+    // The dashboard on the same node shows the pool: its balance read from
+    // the account (less the reserve) and the period paid.
+    set_account(&node, &funder, 8, 250 * TAO + TAO / 100);
+    let dashboard = Dashboard::start(&[
+        "--chain",
+        "subtensor",
+        "--endpoint",
+        &node.url,
+        "--pools",
+        &pools,
+        "--state",
+        &state,
+        "--defs",
+        &defs,
+    ]);
+    let page: serde_json::Value = reqwest::get(format!("{}/api/pools", dashboard.base))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let shown = page["pools"].as_array().unwrap();
+    assert_eq!(shown.len(), 1, "{page}");
+    assert_eq!(shown[0]["account"], funder_ss58.as_str(), "{page}");
+    assert_eq!(shown[0]["balance_tao"], "250", "{page}");
+    assert_eq!(shown[0]["deposited_tao"], "1000", "{page}");
+    let payouts = shown[0]["payouts"].as_array().unwrap();
+    assert_eq!(payouts.len(), 1, "{page}");
+    assert_eq!(payouts[0]["status"], "paid", "{page}");
+    let html = reqwest::get(format!("{}/pools", dashboard.base))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains(&funder_ss58),
+        "the pools page names the account"
+    );
+    drop(dashboard);
     node.stop().await;
+}
+
+/// `gauntlet dashboard` on a free port, killed when dropped.
+struct Dashboard {
+    child: std::process::Child,
+    base: String,
+}
+
+impl Dashboard {
+    fn start(args: &[&str]) -> Self {
+        use std::io::{BufRead, BufReader};
+        let mut child = Command::new(env!("CARGO_BIN_EXE_gauntlet"))
+            .args(["dashboard", "--listen", "127.0.0.1:0"])
+            .args(args)
+            .stderr(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("start the dashboard");
+        let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
+        let base = loop {
+            let line = lines
+                .next()
+                .expect("the dashboard exited before listening")
+                .expect("stderr");
+            if let Some(rest) = line.strip_prefix("dashboard on ") {
+                let url = rest.split_whitespace().next().unwrap();
+                break url.trim_end_matches('/').to_string();
+            }
+        };
+        std::thread::spawn(move || for _ in lines {});
+        Self { child, base }
+    }
+}
+
+impl Drop for Dashboard {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }

@@ -11,14 +11,20 @@
 //! file with the nonce of its signature. A transaction with a given nonce lands
 //! at most once, so the account's nonce passing it means the batch was made —
 //! the pool account must sign nothing else while a payout is pending.
+//!
+//! The treasury is `Send + Sync`: a command drives it with a runtime of its
+//! own ([`SubtensorTreasury::connect`]); a server such as the dashboard
+//! attaches it to its own runtime ([`SubtensorTreasury::attach`]) and calls it
+//! from blocking tasks.
 
-use std::cell::RefCell;
+use std::future::Future;
+use std::sync::{Mutex, MutexGuard};
 
 use gauntlet_chain::{BatchOutcome, ChainError, Hotkey, Transfer};
 use gauntlet_constants::Block;
 use gauntlet_subtensor::transfers::Payment;
 use gauntlet_subtensor::{SubtensorChain, SubtensorError, SubtensorOptions};
-use tokio::runtime::Runtime;
+use tokio::runtime::{Handle, Runtime};
 
 use crate::{Pool, PoolError, PoolStore, SignedBatch, Treasury};
 
@@ -32,17 +38,42 @@ pub struct Unsigned {
     pub call_data: String,
 }
 
+/// What runs the treasury's requests to the node.
+enum Driver {
+    /// A runtime of the treasury's own (a command's).
+    Owned(Runtime),
+    /// The caller's runtime; the treasury is called from its blocking tasks.
+    Shared(Handle),
+}
+
+impl Driver {
+    fn block_on<F: Future>(&self, future: F) -> F::Output {
+        match self {
+            Driver::Owned(runtime) => runtime.block_on(future),
+            Driver::Shared(handle) => handle.block_on(future),
+        }
+    }
+}
+
 /// The subtensor side of pools.
 pub struct SubtensorTreasury {
     chain: SubtensorChain,
     /// The node's address, named in errors.
     endpoint: String,
-    runtime: Runtime,
+    driver: Driver,
     /// A second connection to the pools file, for the batches.
-    batches: PoolStore,
+    batches: Mutex<PoolStore>,
     coldkey: Option<Hotkey>,
     reserve: u64,
-    unsigned: RefCell<Vec<Unsigned>>,
+    unsigned: Mutex<Vec<Unsigned>>,
+}
+
+/// Locks `mutex`, taking its value even if another thread panicked holding it
+/// (the pools file and a list of batches stay consistent across a panic).
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 fn pool_error(e: PoolError) -> ChainError {
@@ -74,15 +105,57 @@ impl SubtensorTreasury {
         let chain = runtime
             .block_on(SubtensorChain::connect(endpoint, options))
             .map_err(|e| e.into_chain_error(endpoint))?;
-        Ok(Self {
+        Ok(Self::new(
             chain,
-            endpoint: endpoint.to_owned(),
-            runtime,
+            endpoint,
+            Driver::Owned(runtime),
             batches,
             coldkey,
             reserve,
-            unsigned: RefCell::new(Vec::new()),
-        })
+        ))
+    }
+
+    /// Connects to `endpoint` on the runtime this is awaited on, as
+    /// [`connect`](Self::connect) otherwise does. The treasury's methods block
+    /// on that runtime: call them from its blocking tasks
+    /// (`tokio::task::spawn_blocking`), never from its worker threads.
+    pub async fn attach(
+        endpoint: &str,
+        options: SubtensorOptions,
+        batches: PoolStore,
+        coldkey: Option<Hotkey>,
+        reserve: u64,
+    ) -> Result<Self, PoolError> {
+        let chain = SubtensorChain::connect(endpoint, options)
+            .await
+            .map_err(|e| e.into_chain_error(endpoint))?;
+        Ok(Self::new(
+            chain,
+            endpoint,
+            Driver::Shared(Handle::current()),
+            batches,
+            coldkey,
+            reserve,
+        ))
+    }
+
+    fn new(
+        chain: SubtensorChain,
+        endpoint: &str,
+        driver: Driver,
+        batches: PoolStore,
+        coldkey: Option<Hotkey>,
+        reserve: u64,
+    ) -> Self {
+        Self {
+            chain,
+            endpoint: endpoint.to_owned(),
+            driver,
+            batches: Mutex::new(batches),
+            coldkey,
+            reserve,
+            unsigned: Mutex::new(Vec::new()),
+        }
     }
 
     fn chain_error(&self, e: SubtensorError) -> ChainError {
@@ -91,11 +164,11 @@ impl SubtensorTreasury {
 
     /// The batches this run prepared and could not sign.
     pub fn unsigned(&self) -> Vec<Unsigned> {
-        self.unsigned.borrow().clone()
+        lock(&self.unsigned).clone()
     }
 
     fn nonce(&self, account: &str) -> Result<u64, ChainError> {
-        self.runtime
+        self.driver
             .block_on(self.chain.account(account))
             .map(|a| a.nonce)
             .map_err(|e| self.chain_error(e))
@@ -124,7 +197,7 @@ impl Treasury for SubtensorTreasury {
 
     fn balance(&self, account: &str) -> Result<u64, ChainError> {
         let state = self
-            .runtime
+            .driver
             .block_on(self.chain.account(account))
             .map_err(|e| self.chain_error(e))?;
         Ok(state.free.saturating_sub(self.reserve))
@@ -150,8 +223,7 @@ impl Treasury for SubtensorTreasury {
             }
             return Ok(BatchOutcome::Made(block));
         }
-        let batch = self
-            .batches
+        let batch = lock(&self.batches)
             .put_signed_batch(&SignedBatch {
                 key: key.to_owned(),
                 account: source.to_owned(),
@@ -165,7 +237,7 @@ impl Treasury for SubtensorTreasury {
         match &self.coldkey {
             Some(coldkey) if coldkey.ss58() == batch.account => {
                 match self
-                    .runtime
+                    .driver
                     .block_on(self.chain.pay(coldkey, batch.nonce, &payments(&batch)))
                 {
                     Ok(()) => Ok(BatchOutcome::Made(block)),
@@ -173,7 +245,9 @@ impl Treasury for SubtensorTreasury {
                     // (batch_all is all or nothing), so the record goes and the
                     // next run plans afresh with a fresh nonce.
                     Err(e @ SubtensorError::Refused { .. }) => {
-                        self.batches.drop_signed_batch(key).map_err(pool_error)?;
+                        lock(&self.batches)
+                            .drop_signed_batch(key)
+                            .map_err(pool_error)?;
                         Err(self.chain_error(e))
                     }
                     Err(e) => Err(self.chain_error(e)),
@@ -188,11 +262,11 @@ impl Treasury for SubtensorTreasury {
             }),
             None => {
                 let data = self
-                    .runtime
+                    .driver
                     .block_on(self.chain.transfer_batch_call_data(&payments(&batch)))
                     .map_err(|e| self.chain_error(e))?;
                 let nonce = batch.nonce;
-                self.unsigned.borrow_mut().push(Unsigned {
+                lock(&self.unsigned).push(Unsigned {
                     batch,
                     call_data: format!("0x{}", hex::encode(&data)),
                 });
@@ -205,7 +279,7 @@ impl Treasury for SubtensorTreasury {
     }
 
     fn made(&self, key: &str) -> Result<Vec<Transfer>, ChainError> {
-        let Some(batch) = self.batches.signed_batch(key).map_err(pool_error)? else {
+        let Some(batch) = lock(&self.batches).signed_batch(key).map_err(pool_error)? else {
             return Ok(Vec::new());
         };
         if !self.landed(&batch)? {
@@ -220,8 +294,14 @@ impl Treasury for SubtensorTreasury {
 
     fn block(&self) -> Result<u64, ChainError> {
         use gauntlet_chain::Chain as _;
-        self.runtime
+        self.driver
             .block_on(self.chain.current_block())
             .map(|b| b.0)
     }
 }
+
+/// The dashboard shares one treasury across its request threads.
+const _: () = {
+    const fn shareable<T: Send + Sync>() {}
+    shareable::<SubtensorTreasury>();
+};

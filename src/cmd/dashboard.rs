@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use gauntlet_dashboard::{HubLinks, PoolSource, Sources};
+use gauntlet_pools::{PoolStore, SubtensorTreasury, Tao};
 use gauntlet_validator::State;
 
 use super::backends::{home, ChainArgs, ChainKind, HubKind};
@@ -25,9 +26,13 @@ pub struct Args {
     /// (default: `ledger` beside the state, when it exists; the demo's).
     #[arg(long)]
     ledger: Option<PathBuf>,
-    /// The pools file (default `$GAUNTLET_HOME/pools.sqlite`; local chain only).
+    /// The pools file (default `$GAUNTLET_HOME/pools.sqlite`).
     #[arg(long)]
     pools: Option<PathBuf>,
+    /// Subtensor: TAO each pool's account keeps for fees and its existential
+    /// deposit, left out of the balance shown (as `gauntlet pool --reserve`).
+    #[arg(long, default_value = "0.01")]
+    reserve: String,
     /// Extra competition definitions (directory of TOML files).
     #[arg(long)]
     defs: Option<PathBuf>,
@@ -62,15 +67,43 @@ pub fn run(args: Args) -> Result<()> {
         .context("starting the async runtime")?;
     runtime.block_on(async move {
         let chain = args.chain.connect().await?;
+        let pools_path = args
+            .pools
+            .clone()
+            .unwrap_or_else(|| home().join("pools.sqlite"));
         let pools = match args.chain.chain {
             ChainKind::Local => Some(PoolSource {
-                path: args
-                    .pools
-                    .clone()
-                    .unwrap_or_else(|| home().join("pools.sqlite")),
+                path: pools_path,
                 treasury: Arc::new(args.chain.local()?),
             }),
-            ChainKind::Subtensor => None,
+            ChainKind::Subtensor if pools_path.is_file() => {
+                let reserve = Tao::parse(&args.reserve).context("--reserve")?.rao();
+                let store = PoolStore::open(&pools_path)
+                    .with_context(|| format!("opening {}", pools_path.display()))?;
+                // Read-only: no coldkey, so the dashboard can never sign.
+                let treasury = SubtensorTreasury::attach(
+                    &args.chain.endpoint,
+                    Default::default(),
+                    store,
+                    None,
+                    reserve,
+                )
+                .await
+                .with_context(|| {
+                    format!("connecting to subtensor at {}", args.chain.endpoint)
+                })?;
+                Some(PoolSource {
+                    path: pools_path,
+                    treasury: Arc::new(treasury),
+                })
+            }
+            ChainKind::Subtensor => {
+                tracing::warn!(
+                    pools = %pools_path.display(),
+                    "no pools file: the pools page stays empty until the dashboard is restarted after `gauntlet pool create`"
+                );
+                None
+            }
         };
         let hub = match args.hub {
             HubKind::Local => HubLinks::None,
