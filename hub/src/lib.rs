@@ -60,7 +60,7 @@ mod store;
 pub use budget::CacheBudget;
 pub use error::HubError;
 pub use hash::{combine_file_hashes, file_hash, repo_hash, repo_hash_dir, secure_hash};
-pub use hf::{HfHub, Progress, ProgressFn, RemoteFile, RetryPolicy, DEFAULT_ENDPOINT};
+pub use hf::{HfHub, Progress, ProgressFn, RemoteFile, RepoKind, RetryPolicy, DEFAULT_ENDPOINT};
 pub use id::{
     validate_commit, validate_repo, ModelId, COMMIT_HEX_CHARS, MAX_REPO_CHARS, MIN_REPO_CHARS,
 };

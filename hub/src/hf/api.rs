@@ -7,6 +7,8 @@
 //!   `lfsFile` and `deletedFile` lines) → [`CommitResponse`]
 //! - `POST /api/repos/create` with [`CreateRepo`]
 //!
+//! Dataset repositories use `/api/datasets/…` and `/datasets/{repo}…` alike.
+//!
 //! Field names follow huggingface_hub's `hf_api.py`, `_commit_api.py` and `lfs.py`.
 
 use std::collections::HashMap;

@@ -369,12 +369,10 @@ async fn fetch_once(job: &FileJob<'_>) -> Result<(), super::http::Failure> {
         hash_prefix(part, &mut checker).await.map_err(plain)?;
     }
     if have < file.size {
-        let url = hub.http.url(&format!(
-            "/{}/resolve/{}/{}",
-            id.repo_id(),
-            id.commit,
-            encode_path(&file.path)
-        ));
+        let url = hub.http.repo_url(
+            &id.repo_id(),
+            &format!("/resolve/{}/{}", id.commit, encode_path(&file.path)),
+        );
         let mut request = hub.http.hub(Method::GET, &url);
         if have > 0 {
             request = request.header(RANGE, format!("bytes={have}-"));

@@ -16,13 +16,37 @@ pub use gauntlet_retry::RetryPolicy;
 /// A failed attempt: the error and, for 429/503, how long the server asked us to wait.
 pub(crate) type Failure = (HubError, Option<Duration>);
 
-/// The hub's HTTP client: endpoint, optional token, retry policy.
+/// Which kind of repository a hub handle addresses: the Hub keeps models
+/// and datasets apart (`/api/models/…` and `/api/datasets/…`, `/{repo}/…`
+/// and `/datasets/{repo}/…`), and one name can be both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RepoKind {
+    /// Model repositories (miners' models).
+    #[default]
+    Model,
+    /// Dataset repositories (published ledgers).
+    Dataset,
+}
+
+impl RepoKind {
+    /// The `type` the repository API takes (`model`, `dataset`).
+    pub fn name(self) -> &'static str {
+        match self {
+            RepoKind::Model => "model",
+            RepoKind::Dataset => "dataset",
+        }
+    }
+}
+
+/// The hub's HTTP client: endpoint, optional token, retry policy, and the
+/// kind of repository addressed.
 #[derive(Clone)]
 pub(crate) struct Http {
     pub(crate) client: reqwest::Client,
     pub(crate) endpoint: String,
     pub(crate) token: Option<String>,
     pub(crate) retry: RetryPolicy,
+    pub(crate) kind: RepoKind,
 }
 
 /// Time limit for one API call (JSON in, JSON out); file transfers have none, only the
@@ -33,6 +57,27 @@ impl Http {
     /// `endpoint + path` (`path` starts with `/` and is already percent-encoded).
     pub(crate) fn url(&self, path: &str) -> String {
         format!("{}{path}", self.endpoint)
+    }
+
+    /// The repository API's URL for `repo` (`namespace/name`) and `rest`
+    /// (starting with `/`): `/api/models/{repo}{rest}` or
+    /// `/api/datasets/{repo}{rest}`.
+    pub(crate) fn api(&self, repo: &str, rest: &str) -> String {
+        let kind = match self.kind {
+            RepoKind::Model => "models",
+            RepoKind::Dataset => "datasets",
+        };
+        self.url(&format!("/api/{kind}/{repo}{rest}"))
+    }
+
+    /// A URL under the repository's own path (`resolve`, the git LFS API):
+    /// `/{repo}{rest}`, or `/datasets/{repo}{rest}` for a dataset (`rest`
+    /// follows the name directly: `/resolve/…`, `.git/…`).
+    pub(crate) fn repo_url(&self, repo: &str, rest: &str) -> String {
+        match self.kind {
+            RepoKind::Model => self.url(&format!("/{repo}{rest}")),
+            RepoKind::Dataset => self.url(&format!("/datasets/{repo}{rest}")),
+        }
     }
 
     /// A request to the hub itself, carrying the token when there is one.

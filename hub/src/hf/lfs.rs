@@ -31,7 +31,7 @@ pub(crate) async fn upload_objects(
     revision: &str,
     files: &[&LocalFile],
 ) -> Result<(), HubError> {
-    let url = http.url(&format!("/{repo}.git/info/lfs/objects/batch"));
+    let url = http.repo_url(repo, ".git/info/lfs/objects/batch");
     for chunk in files.chunks(BATCH_SIZE) {
         let request = BatchRequest {
             operation: "upload".into(),

@@ -19,7 +19,7 @@ use std::time::Duration;
 
 use reqwest::Method;
 
-pub use http::RetryPolicy;
+pub use http::{RepoKind, RetryPolicy};
 
 use crate::cache::DownloadCache;
 use crate::id::validate_file_path;
@@ -83,6 +83,7 @@ impl fmt::Debug for HfHub {
             .field("token", &self.http.token.as_ref().map(|_| "<redacted>"))
             .field("cache_dir", &self.cache.root())
             .field("retry", &self.http.retry)
+            .field("kind", &self.http.kind)
             .finish()
     }
 }
@@ -103,6 +104,7 @@ impl HfHub {
                 endpoint: endpoint.to_owned(),
                 token: None,
                 retry: RetryPolicy::default(),
+                kind: RepoKind::Model,
             },
             cache: DownloadCache::new(cache_dir),
             progress: None,
@@ -120,6 +122,14 @@ impl HfHub {
     /// Authenticates with `token` (a user access token); `None` or empty for anonymous.
     pub fn with_token(mut self, token: Option<String>) -> Self {
         self.http.token = token.filter(|t| !t.trim().is_empty());
+        self
+    }
+
+    /// Addresses `kind` repositories from now on: [`RepoKind::Dataset`] for
+    /// ledgers published as Hugging Face datasets. Give it a cache directory
+    /// of its own (one name can be a model and a dataset).
+    pub fn with_repo_kind(mut self, kind: RepoKind) -> Self {
+        self.http.kind = kind;
         self
     }
 
@@ -159,7 +169,8 @@ impl HfHub {
     }
 
     /// The commit that `revision` (a branch, a tag or a commit) of
-    /// `namespace/name` points at now (`GET /api/models/{repo}/revision/{rev}`):
+    /// `namespace/name` points at now (`GET /api/models/{repo}/revision/{rev}`,
+    /// `/api/datasets/…` for datasets):
     /// how a user's "latest" becomes an immutable [`ModelId`].
     pub async fn resolve(
         &self,
@@ -174,9 +185,10 @@ impl HfHub {
                 "revision {revision:?} is not a branch, tag or commit name"
             )));
         }
-        let url = self.http.url(&format!(
-            "/api/models/{namespace}/{name}/revision/{revision}"
-        ));
+        let url = self.http.api(
+            &format!("{namespace}/{name}"),
+            &format!("/revision/{revision}"),
+        );
         let info: api::RevisionInfo = self
             .http
             .json(&format!("revision {namespace}/{name}@{revision}"), || {
@@ -193,11 +205,10 @@ impl HfHub {
     /// The files of revision `id` with sizes and checksums, sorted by path.
     pub async fn revision_files(&self, id: &ModelId) -> Result<Vec<RemoteFile>, HubError> {
         id.validate()?;
-        let url = self.http.url(&format!(
-            "/api/models/{}/revision/{}?blobs=true",
-            id.repo_id(),
-            id.commit
-        ));
+        let url = self.http.api(
+            &id.repo_id(),
+            &format!("/revision/{}?blobs=true", id.commit),
+        );
         let info: api::RevisionInfo = self
             .http
             .json(&format!("revision {id}"), || {

@@ -8,7 +8,10 @@
 //!    with base64 content, `lfsFile` lines with the SHA-256 oid, and `deletedFile`
 //!    lines for files of the parent revision that the directory no longer has — so the
 //!    new revision holds exactly the directory's files. `.gitattributes`, which the Hub
-//!    writes into every new repository, is kept.
+//!    writes into every new repository, is kept. A file the parent revision already
+//!    holds with the same content (its git blob id, or its LFS SHA-256) is left out of
+//!    the commit: a ledger republished after each round sends only what changed. When
+//!    nothing changed, no commit is made and the parent revision is the upload's.
 
 use std::collections::HashSet;
 use std::io::Read;
@@ -105,7 +108,7 @@ pub(crate) async fn upload(
             Some(_) => regular.push(file),
             None => {
                 return Err(HubError::Protocol {
-                    url: http.url(&format!("/api/models/{repo}/preupload/{BRANCH}")),
+                    url: http.api(&repo, &format!("/preupload/{BRANCH}")),
                     message: format!("no upload mode for {}", file.path),
                 })
             }
@@ -115,7 +118,7 @@ pub(crate) async fn upload(
         .json(&format!("branch {BRANCH} of {repo}"), || {
             Ok(http.hub(
                 Method::GET,
-                &http.url(&format!("/api/models/{repo}/revision/{BRANCH}")),
+                &http.api(&repo, &format!("/revision/{BRANCH}?blobs=true")),
             ))
         })
         .await
@@ -127,6 +130,31 @@ pub(crate) async fn upload(
         },
         other => other?,
     };
+    // What the parent already holds, byte for byte, is not sent again.
+    let held = |path: &str| parent.siblings.iter().find(|s| s.rfilename == path);
+    lfs.retain(|f| {
+        held(&f.path)
+            .and_then(|s| s.lfs.as_ref())
+            .is_none_or(|l| l.sha256 != f.sha256_hex)
+    });
+    let inline: Vec<(String, PathBuf)> = regular
+        .iter()
+        .map(|f| (f.path.clone(), f.full_path.clone()))
+        .collect();
+    let blob_ids = blocking(move || {
+        inline
+            .into_iter()
+            .map(|(path, full)| Ok((path, git_blob_id(&full)?)))
+            .collect::<Result<Vec<_>, HubError>>()
+    })
+    .await?;
+    regular.retain(|f| {
+        let id = blob_ids
+            .iter()
+            .find(|(p, _)| *p == f.path)
+            .map(|(_, id)| id);
+        !held(&f.path).is_some_and(|s| s.lfs.is_none() && s.blob_id.as_ref() == id)
+    });
     super::lfs::upload_objects(http, &repo, BRANCH, &lfs).await?;
 
     let keep: HashSet<&str> = files.iter().map(|f| f.path.as_str()).collect();
@@ -136,6 +164,15 @@ pub(crate) async fn upload(
         .map(|s| s.rfilename.as_str())
         .filter(|p| !keep.contains(p) && *p != GITATTRIBUTES)
         .collect();
+    if let (Some(sha), true, true, true) = (
+        &parent.sha,
+        regular.is_empty(),
+        lfs.is_empty(),
+        deleted.is_empty(),
+    ) {
+        tracing::info!(repo = %repo, "nothing changed since the last upload: no commit");
+        return ModelId::new(namespace, name, sha.clone());
+    }
     let payload = blocking({
         let regular: Vec<LocalFile> = regular.into_iter().cloned().collect();
         let lfs: Vec<(String, String, u64)> = lfs
@@ -147,7 +184,7 @@ pub(crate) async fn upload(
         move || commit_payload(parent, &regular, &lfs, &deleted)
     })
     .await?;
-    let url = http.url(&format!("/api/models/{repo}/commit/{BRANCH}"));
+    let url = http.api(&repo, &format!("/commit/{BRANCH}"));
     let response: CommitResponse = http
         .json(&format!("repository {repo}"), || {
             Ok(http
@@ -166,6 +203,17 @@ pub(crate) async fn upload(
     let id = ModelId::new(namespace, name, response.commit_oid)?;
     tracing::info!(model = %id, files = files.len(), "uploaded to the Hugging Face Hub");
     Ok(id)
+}
+
+/// The git blob id of a file: `sha1("blob {len}\0" + content)`, lowercase
+/// hex (blocking).
+fn git_blob_id(path: &Path) -> Result<String, HubError> {
+    use sha1::{Digest as _, Sha1};
+    let data = std::fs::read(path).map_err(|e| HubError::io(path, e))?;
+    let mut h = Sha1::new();
+    h.update(format!("blob {}\0", data.len()).as_bytes());
+    h.update(&data);
+    Ok(hex(&h.finalize()))
 }
 
 /// The NDJSON commit body (blocking: reads the inline files).
@@ -205,7 +253,7 @@ async fn preupload(
     repo: &str,
     files: &[LocalFile],
 ) -> Result<Vec<super::api::PreuploadMode>, HubError> {
-    let url = http.url(&format!("/api/models/{repo}/preupload/{BRANCH}"));
+    let url = http.api(repo, &format!("/preupload/{BRANCH}"));
     let mut modes = Vec::with_capacity(files.len());
     for chunk in files.chunks(PREUPLOAD_BATCH) {
         let request = PreuploadRequest {
@@ -234,7 +282,7 @@ async fn create_repo(http: &Http, namespace: &str, name: &str) -> Result<(), Hub
     let body = CreateRepo {
         name: name.into(),
         organization: namespace.into(),
-        repo_type: "model".into(),
+        repo_type: http.kind.name().into(),
         private: false,
     };
     let url = http.url("/api/repos/create");

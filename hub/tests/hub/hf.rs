@@ -4,7 +4,9 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use gauntlet_hub::{repo_hash_dir, HfHub, HubError, ModelId, ModelStore, Progress, RetryPolicy};
+use gauntlet_hub::{
+    repo_hash_dir, HfHub, HubError, ModelId, ModelStore, Progress, RepoKind, RetryPolicy,
+};
 
 use crate::fake_hf::FakeHub;
 use crate::{model_files, read_tree, write_tree};
@@ -88,6 +90,61 @@ async fn upload_then_download_round_trip() {
     assert_eq!(files(&server), fetched);
 }
 
+/// A dataset repository (how ledgers are published): created as a dataset,
+/// uploaded, resolved and downloaded through `/api/datasets/…` and
+/// `/datasets/…`, LFS files included, and kept apart from a model of the
+/// same name.
+#[tokio::test]
+async fn a_dataset_repository_round_trips_apart_from_models() {
+    let server = FakeHub::start().await;
+    let tmp = tempfile::tempdir().unwrap();
+    let src = tmp.path().join("src");
+    full_model(&src);
+    let datasets = client(&server, &tmp.path().join("ledgers")).with_repo_kind(RepoKind::Dataset);
+    let models = client(&server, &tmp.path().join("models"));
+
+    let id = datasets.upload(&src, "validator1", "ledger").await.unwrap();
+    assert_eq!(server.repos(), vec!["datasets/validator1/ledger"]);
+    assert!(server.is_lfs(
+        "datasets/validator1/ledger",
+        &id.commit,
+        "model.safetensors"
+    ));
+    assert_eq!(
+        datasets
+            .main_revision("validator1", "ledger")
+            .await
+            .unwrap(),
+        id
+    );
+    let got = datasets.download(&id, u64::MAX).await.unwrap();
+    assert_eq!(got.repo_hash, repo_hash_dir(&src).unwrap());
+    assert!(
+        read_tree(&got.dir) == read_tree(&src),
+        "downloaded files differ"
+    );
+
+    // No model of that name exists, and a model of that name is another repository.
+    assert!(matches!(
+        models.main_revision("validator1", "ledger").await,
+        Err(HubError::NotFound { .. })
+    ));
+    write_tree(&src, &model_files(2));
+    let model = models.upload(&src, "validator1", "ledger").await.unwrap();
+    assert_eq!(
+        server.repos(),
+        vec!["datasets/validator1/ledger", "validator1/ledger"]
+    );
+    assert_ne!(model.commit, id.commit);
+    assert_eq!(
+        datasets
+            .main_revision("validator1", "ledger")
+            .await
+            .unwrap(),
+        id
+    );
+}
+
 #[tokio::test]
 async fn a_branch_resolves_to_its_latest_commit() {
     let server = FakeHub::start().await;
@@ -146,6 +203,45 @@ async fn a_new_upload_replaces_the_file_set_and_old_revisions_stay() {
     assert!(read_tree(&old.dir) == expected, "old revision differs");
     let new = hub.download(&second, u64::MAX).await.unwrap();
     assert_ne!(old.repo_hash, new.repo_hash);
+}
+
+/// Publishing again after a small change (a ledger after each round) sends
+/// only the changed file; publishing an unchanged directory makes no commit.
+#[tokio::test]
+async fn an_upload_sends_only_what_changed() {
+    let server = FakeHub::start().await;
+    let tmp = tempfile::tempdir().unwrap();
+    let src = tmp.path().join("src");
+    full_model(&src);
+    let hub = client(&server, &tmp.path().join("cache"));
+    let first = hub.upload(&src, "miner1", "tiny").await.unwrap();
+    let (commits, files) = (
+        FakeHub::count(&server.counters().commits),
+        FakeHub::count(&server.counters().committed_files),
+    );
+    assert!(files >= 5, "the first upload sends every file");
+
+    assert_eq!(hub.upload(&src, "miner1", "tiny").await.unwrap(), first);
+    assert_eq!(
+        FakeHub::count(&server.counters().commits),
+        commits,
+        "no commit"
+    );
+
+    std::fs::write(src.join("config.json"), "{\"changed\": true}").unwrap();
+    let second = hub.upload(&src, "miner1", "tiny").await.unwrap();
+    assert_ne!(second, first);
+    assert_eq!(FakeHub::count(&server.counters().commits), commits + 1);
+    assert_eq!(
+        FakeHub::count(&server.counters().committed_files),
+        files + 1,
+        "only the changed file is sent"
+    );
+    // The new revision still holds every file.
+    assert!(
+        server.files("miner1/tiny", &second.commit).unwrap()
+            == read_tree(&src).into_iter().collect()
+    );
 }
 
 #[tokio::test]

@@ -27,6 +27,7 @@ use serde_json::{json, Value};
 use sha1::Sha1;
 use sha2::{Digest, Sha256};
 
+mod datasets;
 mod repo;
 mod storage;
 
@@ -42,6 +43,8 @@ pub struct Counters {
     pub lfs_put: AtomicUsize,
     pub part_put: AtomicUsize,
     pub commits: AtomicUsize,
+    /// Files (inline or LFS) that commits added or replaced.
+    pub committed_files: AtomicUsize,
     pub range_requests: AtomicUsize,
 }
 
@@ -118,6 +121,26 @@ impl FakeHub {
             .route("/api/models/{ns}/{name}/commit/{rev}", post(commit))
             .route("/{ns}/{name}/info/lfs/objects/batch", post(lfs_batch))
             .route("/{ns}/{name}/resolve/{rev}/{*path}", get(resolve))
+            .route(
+                "/api/datasets/{ns}/{name}/revision/{rev}",
+                get(datasets::revision),
+            )
+            .route(
+                "/api/datasets/{ns}/{name}/preupload/{rev}",
+                post(datasets::preupload),
+            )
+            .route(
+                "/api/datasets/{ns}/{name}/commit/{rev}",
+                post(datasets::commit),
+            )
+            .route(
+                "/datasets/{ns}/{name}/info/lfs/objects/batch",
+                post(datasets::lfs_batch),
+            )
+            .route(
+                "/datasets/{ns}/{name}/resolve/{rev}/{*path}",
+                get(datasets::resolve),
+            )
             .route("/_storage/object/{oid}", get(storage_get).put(storage_put))
             .route("/_storage/part/{oid}/{n}", put(part_put))
             .route("/_storage/complete/{oid}", post(part_complete))
@@ -140,6 +163,15 @@ impl FakeHub {
 
     pub fn faults(&self) -> std::sync::MutexGuard<'_, Faults> {
         self.inner.faults.lock().unwrap()
+    }
+
+    /// The repositories the server holds: models as `ns/name`, datasets as
+    /// `datasets/ns/name`.
+    pub fn repos(&self) -> Vec<String> {
+        let data = self.inner.data.lock().unwrap();
+        let mut repos: Vec<String> = data.repos.keys().cloned().collect();
+        repos.sort();
+        repos
     }
 
     /// The files of a revision as the server stores them.

@@ -17,13 +17,15 @@ pub(super) async fn create_repo(
             "name and organization are required",
         );
     };
-    if body["type"] != "model" {
-        return error(StatusCode::BAD_REQUEST, "only model repos here");
-    }
-    let repo = format!("{ns}/{name}");
+    // Datasets live apart from models, as on the Hub: one name can be both.
+    let repo = match body["type"].as_str() {
+        Some("model") => format!("{ns}/{name}"),
+        Some("dataset") => format!("datasets/{ns}/{name}"),
+        _ => return error(StatusCode::BAD_REQUEST, "only model and dataset repos here"),
+    };
     let mut data = hub.data.lock().unwrap();
     if data.repos.contains_key(&repo) {
-        return error(StatusCode::CONFLICT, "You already created this model repo");
+        return error(StatusCode::CONFLICT, "You already created this repo");
     }
     // Like the Hub, a new repository starts with a commit holding .gitattributes.
     let mut tree = Tree::new();
@@ -206,6 +208,9 @@ pub(super) async fn commit(
         let Some(path) = v["path"].as_str().map(str::to_owned) else {
             return error(StatusCode::BAD_REQUEST, "path missing");
         };
+        if matches!(op["key"].as_str(), Some("file" | "lfsFile")) {
+            hub.counters.committed_files.fetch_add(1, Ordering::SeqCst);
+        }
         match op["key"].as_str() {
             Some("file") => {
                 let Some(Ok(bytes)) = v["content"].as_str().map(|c| STANDARD.decode(c)) else {
