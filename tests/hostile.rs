@@ -38,6 +38,7 @@ fn judge(kind: Kind, sizes: hostile::Sizes) -> Verdict {
         precision: None,
         oom_marker: None,
         only: None,
+        private: Default::default(),
         early_stop: None,
     };
     let sandbox = ProcessSandbox::new(env!("CARGO_BIN_EXE_gauntlet"), Some(MEMORY_LIMIT));

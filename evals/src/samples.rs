@@ -76,6 +76,42 @@ impl Samples {
         })
     }
 
+    /// Appends `items`, each one sample of this kind as [`Samples`]
+    /// serialises it (an element of its `samples` list): how a validator's
+    /// private items join the public draw, and how an auditor puts back the
+    /// private items a ledger published. Nothing is appended when one item
+    /// is not a sample of this kind.
+    pub fn extend_json(&mut self, items: &[serde_json::Value]) -> Result<(), serde_json::Error> {
+        fn parse<T: serde::de::DeserializeOwned>(
+            items: &[serde_json::Value],
+        ) -> Result<Vec<T>, serde_json::Error> {
+            items.iter().map(T::deserialize).collect()
+        }
+        match self {
+            Samples::MultipleChoice(v) => v.extend(parse(items)?),
+            Samples::Reference(v) => v.extend(parse(items)?),
+            Samples::Documents(v) => v.extend(parse(items)?),
+            Samples::IfEval(v) => v.extend(parse(items)?),
+            Samples::GoogleIfeval(v) => v.extend(parse(items)?),
+        }
+        Ok(())
+    }
+
+    /// Each sample as [`Samples`] serialises it (the elements of its
+    /// `samples` list), in order.
+    pub fn to_json_items(&self) -> Result<Vec<serde_json::Value>, serde_json::Error> {
+        fn each<T: Serialize>(v: &[T]) -> Result<Vec<serde_json::Value>, serde_json::Error> {
+            v.iter().map(serde_json::to_value).collect()
+        }
+        match self {
+            Samples::MultipleChoice(v) => each(v),
+            Samples::Reference(v) => each(v),
+            Samples::Documents(v) => each(v),
+            Samples::IfEval(v) => each(v),
+            Samples::GoogleIfeval(v) => each(v),
+        }
+    }
+
     /// Their kind.
     pub fn kind(&self) -> SampleKind {
         match self {
@@ -120,6 +156,23 @@ sample_set!(IfevalPrompt, GoogleIfeval);
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn samples_written_as_json_read_back_as_the_same_samples() {
+        let mc = McItem {
+            question: "Which?".into(),
+            choices: vec!["a".into(), "b".into()],
+            answer: "B".into(),
+        };
+        let mut set = Samples::MultipleChoice(vec![mc.clone()]);
+        let items = set.to_json_items().expect("serialises");
+        set.extend_json(&items).expect("reads back");
+        assert_eq!(set, Samples::MultipleChoice(vec![mc.clone(), mc]));
+        // An item of another kind is refused and nothing is appended.
+        let mut docs = Samples::Documents(vec!["x".into()]);
+        assert!(docs.extend_json(&items).is_err());
+        assert_eq!(docs.len(), 1);
+    }
 
     #[test]
     fn select_keeps_the_order_asked_and_refuses_a_missing_index() {

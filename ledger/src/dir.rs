@@ -275,6 +275,7 @@ mod tests {
                 task: "t".into(),
                 index: 0,
                 item: serde_json::json!({"text": "a"}),
+                private: false,
             }],
         };
         let c = dir

@@ -24,6 +24,11 @@ pub struct Item {
     pub index: u64,
     /// The item's own fields, as the task's file format has them.
     pub item: Value,
+    /// Whether it came from the validator's private pool (`validator run
+    /// --private-data`) rather than the public draw from the round's seed.
+    /// Not part of the canonical bytes: the hash is the content's alone.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub private: bool,
 }
 
 impl Item {
@@ -98,6 +103,7 @@ mod tests {
             task: task.into(),
             index,
             item: json!({"question": q, "choices": ["a", "b"], "answer": "B"}),
+            private: false,
         }
     }
 
@@ -111,14 +117,32 @@ mod tests {
         // The index is a position, not content: the same question hashes the same.
         assert_eq!(it.hash(), item("mmlu", 9, "Why?").hash());
         assert_ne!(it.hash(), item("arc", 3, "Why?").hash());
+        // Private or public, the same content hashes the same.
+        let private = Item {
+            private: true,
+            ..it.clone()
+        };
+        assert_eq!(private.hash(), it.hash());
     }
 
     #[test]
     fn jsonl_round_trips_and_keeps_root() {
         let set = ItemSet {
-            items: vec![item("a", 0, "x"), item("a", 1, "y"), item("b", 0, "z")],
+            items: vec![
+                item("a", 0, "x"),
+                item("a", 1, "y"),
+                Item {
+                    private: true,
+                    ..item("b", 0, "z")
+                },
+            ],
         };
         let text = set.to_jsonl().expect("encode");
+        assert!(text
+            .lines()
+            .nth(2)
+            .is_some_and(|l| l.contains("\"private\":true")));
+        assert!(!text.lines().next().is_some_and(|l| l.contains("private")));
         let back = ItemSet::from_jsonl(&text, "items.jsonl").expect("decode");
         assert_eq!(back, set);
         assert_eq!(back.root(), set.root());

@@ -11,7 +11,7 @@
 //! use gauntlet_ledger::{Item, ItemSet, KeypairSigner, Ledger, SignedRecord, Expectations};
 //! # use gauntlet_ledger::testing::record_for;
 //! let items = ItemSet { items: vec![Item { task: "t".into(), index: 0,
-//!     item: serde_json::json!({"text": "hello"}) }] };
+//!     item: serde_json::json!({"text": "hello"}), private: false }] };
 //! let signer = KeypairSigner::from_seed(&[7; 32])?;
 //! let record = record_for(&items, 1, &[0.5], gauntlet_ledger::Digest::ZERO);
 //! let signed = SignedRecord::sign(record, &signer)?;

@@ -133,6 +133,19 @@ pub struct TaskAggregate {
     pub score: Option<f64>,
     /// How many samples the task has in the record.
     pub samples: u64,
+    /// The task's normalised score (absent in records written before it was
+    /// kept).
+    #[serde(
+        default,
+        deserialize_with = "exact::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub normalized: Option<f64>,
+    /// What became of the task: `ok`, `failed`, `dropped`, or `stopped` (not
+    /// run: the competition's sequential test found the model clearly beaten
+    /// by `benchmark`). Absent in records written before it was kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
 }
 
 /// What one validator measured of one model in one round.
@@ -161,6 +174,11 @@ pub struct LedgerRecord {
     pub score: Option<f64>,
     /// The verdict label (`evaluated`, or why the model was refused).
     pub verdict: String,
+    /// The uid of the round's benchmark this model's evaluation was tested
+    /// against (a competition's sequential test, `early_stop`); absent when
+    /// there was none, or this is the benchmark.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub benchmark: Option<u16>,
     /// The hash of this validator's previous record (zero for its first).
     pub prev_hash: Digest,
 }

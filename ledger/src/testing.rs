@@ -31,6 +31,8 @@ pub fn record_for(items: &ItemSet, uid: u16, scores: &[f64], prev: Digest) -> Le
                 name: s.task.clone(),
                 score: None,
                 samples: 1,
+                normalized: None,
+                status: None,
             }),
         }
     }
@@ -77,6 +79,7 @@ pub fn record_for(items: &ItemSet, uid: u16, scores: &[f64], prev: Digest) -> Le
         tasks,
         score,
         verdict: "evaluated".into(),
+        benchmark: None,
         prev_hash: prev,
     }
 }

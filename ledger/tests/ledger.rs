@@ -18,6 +18,7 @@ fn items() -> ItemSet {
                 task: task.into(),
                 index,
                 item: json!({"question": format!("{task} q{index}"), "answer": "A"}),
+                private: false,
             });
         }
     }
@@ -355,6 +356,7 @@ fn publish(dir: &gauntlet_ledger::LedgerDir) -> ItemSet {
         task: "ifeval".into(),
         index: 2,
         item: json!({"prompt": "Écris « bonjour »\n\t\u{1}", "kwargs": {"n": 3, "ratio": 0.1}}),
+        private: false,
     });
     dir.write_round(7200, &[(1, "test".into(), items.clone())])
         .expect("round");

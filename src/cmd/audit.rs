@@ -42,8 +42,9 @@ pub struct Args {
     )]
     ledger: Option<PathBuf>,
     /// Or the ledger as the validator published it to the hub
-    /// (`validator run --publish-ledger`): `namespace/name`, its latest
-    /// revision, or `namespace/name@commit`.
+    /// (`validator run --publish-ledger`; a dataset repository on the Hugging
+    /// Face Hub): `namespace/name`, its latest revision, or
+    /// `namespace/name@commit`.
     #[arg(long)]
     ledger_repo: Option<String>,
     #[command(flatten)]
@@ -80,6 +81,9 @@ pub(crate) struct Report {
     /// The round whose replayed weights equal the chain's.
     weights_match_round: Option<u64>,
     rounds_replayed: Vec<ReplayedRound>,
+    /// Models whose sequential-test decisions (stopped early, or run to the
+    /// end) were replayed from the ledger and found to follow from it.
+    early_stops_checked: usize,
     /// Samples re-run with the local runtime (`--replay`), each with the
     /// ledger's score and the re-run's.
     replayed_samples: Vec<Rerun>,
@@ -120,7 +124,7 @@ pub fn run(args: Args) -> Result<()> {
     };
     let outcome = runtime.block_on(async {
         let (ledger, registry) = check(&target, &mut report).await?;
-        replay_samples(&args, &ledger, &registry, &mut report).await
+        replay_samples(&args, (&ledger, &ledger_dir(&dir)), &registry, &mut report).await
     });
     if let Err(e) = &outcome {
         report.error = Some(format!("{e:#}"));
@@ -161,7 +165,7 @@ async fn fetch_ledger(hub: &HubArgs, spec: &str) -> Result<PathBuf> {
     };
     let (namespace, name) = repo_arg("--ledger-repo", repo)?;
     let data = DataCache::from_env();
-    let store = hub.open(data.path("models"))?;
+    let store = hub.open_ledgers(data.path("ledgers"))?;
     let id = match commit {
         Some(c) => ModelId::new(&namespace, &name, c)?,
         None => store
@@ -181,13 +185,26 @@ async fn fetch_ledger(hub: &HubArgs, spec: &str) -> Result<PathBuf> {
 /// ledger directory (its `ledger.jsonl`), or a records table exported by
 /// `gauntlet ledger export` (`*.parquet`, its rounds in the same directory).
 pub(crate) fn read(path: &Path) -> Result<(LedgerDir, Ledger)> {
-    if path.extension().is_some_and(|e| e == "parquet") {
-        let dir = LedgerDir::new(path.parent().unwrap_or(Path::new(".")));
+    let dir = ledger_dir(path);
+    if is_parquet(path) {
         return Ok((dir, super::parquet::read_ledger(path)?));
     }
-    let dir = LedgerDir::new(path);
     let ledger = dir.read_ledger()?;
     Ok((dir, ledger))
+}
+
+fn is_parquet(path: &Path) -> bool {
+    path.extension().is_some_and(|e| e == "parquet")
+}
+
+/// The directory a ledger path's rounds are published in: the path itself,
+/// or the directory of a records table.
+pub(crate) fn ledger_dir(path: &Path) -> LedgerDir {
+    if is_parquet(path) {
+        LedgerDir::new(path.parent().unwrap_or(Path::new(".")))
+    } else {
+        LedgerDir::new(path)
+    }
 }
 
 /// What one audit checks: a ledger directory against a chain.
@@ -274,6 +291,7 @@ pub(crate) async fn check(t: &Target<'_>, report: &mut Report) -> Result<(Ledger
     let registry = registry(t.defs)?;
     let metagraph = chain.metagraph(netuid).await?;
     let records: Vec<_> = ledger.records.iter().map(|(_, r)| &r.record).collect();
+    report.early_stops_checked = gauntlet_validator::audit::early_stop::check(&records, &registry)?;
     let replayed = replay(&records, &registry, &metagraph);
     report.replayed_weights = replayed
         .last()
@@ -298,7 +316,7 @@ pub(crate) async fn check(t: &Target<'_>, report: &mut Report) -> Result<(Ledger
 /// ledger says (within `--tolerance`).
 async fn replay_samples(
     args: &Args,
-    ledger: &Ledger,
+    (ledger, dir): (&Ledger, &LedgerDir),
     registry: &Registry,
     report: &mut Report,
 ) -> Result<()> {
@@ -320,7 +338,8 @@ async fn replay_samples(
             .unwrap_or_default(),
     };
     let picks = rerun::pick(&records, args.rerun.replay, &seed);
-    let reruns = rerun_all(&args.rerun, &records, &lines, &picks, registry).await?;
+    let dirs = vec![dir; records.len()];
+    let reruns = rerun_all(&args.rerun, &records, &lines, &dirs, &picks, registry).await?;
     report.replayed_samples = reruns.clone();
     let bad = reruns
         .iter()

@@ -138,6 +138,20 @@ impl HubArgs {
         self.open_with_budget(cache, CacheBudget::default())
     }
 
+    /// Opens the chosen hub's store for published ledgers: on the Hugging
+    /// Face Hub, dataset repositories (downloads cached under `cache`); the
+    /// local hub keeps them as it keeps models.
+    pub fn open_ledgers(&self, cache: PathBuf) -> Result<Arc<dyn ModelStore>> {
+        Ok(match self.hub {
+            HubKind::Local => self.open(cache)?,
+            HubKind::Hf => Arc::new(
+                HfHub::from_env(cache)
+                    .context("configuring the Hugging Face Hub")?
+                    .with_repo_kind(gauntlet_hub::RepoKind::Dataset),
+            ),
+        })
+    }
+
     /// Opens the chosen hub with its download cache under `budget`.
     pub fn open_with_budget(
         &self,

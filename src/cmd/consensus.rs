@@ -256,13 +256,14 @@ async fn consensus(args: &Args, report: &mut Report) -> Result<()> {
     // Disputed samples scored again, up to --replay of them, spread over the
     // disputed models in turn.
     let mut representatives: Vec<&LedgerRecord> = Vec::new();
+    let mut rep_dirs: Vec<gauntlet_ledger::LedgerDir> = Vec::new();
     let mut picks: Vec<Pick> = Vec::new();
     let mut queues: Vec<(usize, &ModelKey, std::vec::IntoIter<usize>)> = Vec::new();
     for (key, samples) in &disputes {
         // Re-run from the first validator's record; a position only another
         // validator's (longer) record has cannot be re-run from it and stays
         // with the majority rule below.
-        let record = models[*key][0].1;
+        let (v, record) = models[*key][0];
         let runnable: Vec<usize> = samples
             .iter()
             .copied()
@@ -272,6 +273,7 @@ async fn consensus(args: &Args, report: &mut Report) -> Result<()> {
             continue;
         }
         representatives.push(record);
+        rep_dirs.push(super::audit::ledger_dir(&args.ledgers[v]));
         queues.push((representatives.len() - 1, *key, runnable.into_iter()));
     }
     while picks.len() < args.rerun.replay {
@@ -301,7 +303,16 @@ async fn consensus(args: &Args, report: &mut Report) -> Result<()> {
         .map(|r| format!("model uid {} of round {}", r.model.uid, r.round.sync_block))
         .collect();
     let registry = registry(args.defs.as_deref())?;
-    let reruns = rerun_all(&args.rerun, &representatives, &lines, &picks, &registry).await?;
+    let dirs: Vec<&gauntlet_ledger::LedgerDir> = rep_dirs.iter().collect();
+    let reruns = rerun_all(
+        &args.rerun,
+        &representatives,
+        &lines,
+        &dirs,
+        &picks,
+        &registry,
+    )
+    .await?;
     let mut settled: Vec<&ModelKey> = Vec::new();
     for rerun in &reruns {
         let key = queues

@@ -2,7 +2,8 @@
 //! audit --replay`, `gauntlet consensus --replay`): each record's model
 //! downloaded from the hub and checked against the record's repository hash,
 //! the round's items drawn again from its seed (they must be the committed
-//! ones), and the chosen samples scored again in the sandbox.
+//! ones; private items come from the round's published items), and the
+//! chosen samples scored again in the sandbox.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -14,7 +15,7 @@ use gauntlet_competitions::Registry;
 use gauntlet_constants::{Block, CompetitionId};
 use gauntlet_datasets::DataCache;
 use gauntlet_hub::{ExpectedHash, ModelId, ModelStore};
-use gauntlet_ledger::LedgerRecord;
+use gauntlet_ledger::{ItemSet, LedgerDir, LedgerRecord};
 use gauntlet_validator::rerun::{self, Pick, Rerun, RerunSetup};
 use gauntlet_validator::sandbox::ProcessSandbox;
 
@@ -53,13 +54,15 @@ pub struct RerunArgs {
 
 /// Re-runs the models of `records` on their `picks` (from [`rerun::pick`]),
 /// one sandboxed process per record. `lines` names each record's place for
-/// messages. An error is the auditor's problem or a record that cannot be
+/// messages, `dirs` the ledger directory it was published in (its round's
+/// items, private ones included). An error is the auditor's problem or a record that cannot be
 /// reproduced (its model is not on the hub as recorded, its items are not its
 /// round's draw); disagreeing scores are not errors, they come back.
 pub async fn rerun_all(
     args: &RerunArgs,
     records: &[&LedgerRecord],
     lines: &[String],
+    dirs: &[&LedgerDir],
     picks: &[Pick],
     registry: &Registry,
 ) -> Result<Vec<Rerun>> {
@@ -89,17 +92,31 @@ pub async fn rerun_all(
             .get(r)
             .cloned()
             .unwrap_or_else(|| format!("record {r}"));
-        let reruns = rerun_record(&hub, &sandbox, &data, registry, record, &picks, args)
-            .await
-            .with_context(|| {
-                format!(
-                    "{place}: round {} competition {} model uid {} ({})",
-                    record.round.sync_block,
-                    record.competition.id,
-                    record.model.uid,
-                    record.model.hotkey
-                )
-            })?;
+        let items = match dirs.get(r) {
+            Some(dir) => dir
+                .read_round_items(record.round.sync_block, record.competition.id)
+                .with_context(|| format!("{place}: reading its round's items"))?,
+            None => None,
+        };
+        let reruns = rerun_record(
+            &hub,
+            &sandbox,
+            &data,
+            registry,
+            (record, items.as_ref()),
+            &picks,
+            args,
+        )
+        .await
+        .with_context(|| {
+            format!(
+                "{place}: round {} competition {} model uid {} ({})",
+                record.round.sync_block,
+                record.competition.id,
+                record.model.uid,
+                record.model.hotkey
+            )
+        })?;
         out.extend(reruns);
     }
     Ok(out)
@@ -110,7 +127,7 @@ async fn rerun_record(
     sandbox: &ProcessSandbox,
     data: &DataCache,
     registry: &Registry,
-    record: &LedgerRecord,
+    (record, items): (&LedgerRecord, Option<&ItemSet>),
     picks: &[&Pick],
     args: &RerunArgs,
 ) -> Result<Vec<Rerun>> {
@@ -156,7 +173,7 @@ async fn rerun_record(
     )
     .await
     .map_err(|why| anyhow!("the competition's tokenizer: {why}"))?;
-    let sample_cap = rerun::redraw(record, &active, data)?;
+    let sample_cap = rerun::redraw(record, &active, data, items)?;
     let setup = RerunSetup {
         model_dir: local.dir.clone(),
         tokenizer_dir,
@@ -164,7 +181,7 @@ async fn rerun_record(
         sample_cap,
         placement,
     };
-    let job = rerun::job(record, registry, &setup, picks);
+    let job = rerun::job(record, registry, &setup, picks, items);
     let deadline = Duration::from_secs(active.competition.constraints.max_eval_seconds);
     tracing::info!(
         model = %id.repo_id(),

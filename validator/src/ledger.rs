@@ -41,11 +41,14 @@ pub fn competition_items(prepared: &[PreparedTask]) -> Result<ItemSet, serde_jso
         let Some(list) = value.get("samples").and_then(|v| v.as_array()) else {
             continue;
         };
+        // The last `task.private` samples are the validator's private ones.
+        let public = list.len().saturating_sub(task.private);
         for (index, item) in list.iter().enumerate() {
             items.push(Item {
                 task: task.name.clone(),
                 index: index as u64,
                 item: item.clone(),
+                private: index >= public,
             });
         }
     }
@@ -75,13 +78,14 @@ pub(crate) struct RecordContext {
 
 impl RecordContext {
     /// The record of `eval` (a model of this round), chained after `prev`;
-    /// its validator is filled when signed.
+    /// its validator is filled when signed. `benchmark` is the uid the
+    /// sequential test compared it with, if any.
     pub fn record(
         &self,
         c: &Candidate,
         repo_hash: Option<String>,
-        eval: &Evaluation,
-        details: &[TaskDetail],
+        (eval, details): (&Evaluation, &[TaskDetail]),
+        benchmark: Option<u16>,
         prev: Digest,
     ) -> LedgerRecord {
         // A model that never ran has no samples; one that ran has one per item.
@@ -121,6 +125,11 @@ impl RecordContext {
                         Some(TaskAggregate {
                             score: o.get("raw_score").and_then(|v| v.as_f64()).and_then(finite),
                             samples: count,
+                            normalized: o
+                                .get("normalized")
+                                .and_then(|v| v.as_f64())
+                                .and_then(finite),
+                            status: o.get("status").and_then(|v| v.as_str()).map(String::from),
                             name,
                         })
                     })
@@ -150,6 +159,7 @@ impl RecordContext {
             tasks,
             score: finite(eval.score),
             verdict: eval.verdict.label().to_string(),
+            benchmark,
             prev_hash: prev,
         }
     }

@@ -10,6 +10,7 @@ pub mod audit;
 pub mod checks;
 pub mod fault;
 pub mod ledger;
+pub mod private;
 pub mod rerun;
 pub mod round;
 pub mod sandbox;

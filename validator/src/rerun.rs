@@ -10,13 +10,13 @@
 //! f32 on the CPU). [`DEFAULT_TOLERANCE`] covers that; across hardware
 //! (a bf16 GPU against an f32 CPU) a wider one is needed and stated.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
 use gauntlet_competitions::{ActiveCompetition, Registry};
 use gauntlet_datasets::{DataCache, Seed};
 use gauntlet_evals::SampleOutput;
-use gauntlet_ledger::{Digest, LedgerRecord, Output};
+use gauntlet_ledger::{Digest, ItemSet, LedgerRecord, Output, SampleEntry};
 use gauntlet_model::Placement;
 use serde::Serialize;
 
@@ -102,25 +102,41 @@ pub enum RerunError {
 /// counts, else the first cap that does among the counts the record holds
 /// (largest first). Also checks the draw: a record whose items no cap
 /// reproduces fails with the first difference.
+///
+/// `items` are the round's published items, when the auditor has them: the
+/// ones marked private (`validator run --private-data`) are not drawn from
+/// the seed, so they are left out of the comparison; each task's public
+/// items must still be its draw, in order, before any private one.
 pub fn redraw(
     record: &LedgerRecord,
     competition: &ActiveCompetition<'_>,
     data: &DataCache,
+    items: Option<&ItemSet>,
 ) -> Result<Option<u32>, RerunError> {
     let seed = Seed::from_hex(&record.round.seed)
         .ok_or_else(|| RerunError::Seed(record.round.seed.clone()))?;
+    let private: BTreeSet<(&str, u64)> = items
+        .map(|set| {
+            set.items
+                .iter()
+                .filter(|i| i.private)
+                .map(|i| (i.task.as_str(), i.index))
+                .collect()
+        })
+        .unwrap_or_default();
+    let public: Vec<&SampleEntry> = record
+        .samples
+        .iter()
+        .filter(|s| !private.contains(&(s.task.as_str(), s.index)))
+        .collect();
     // The reference counts first; their difference is the one reported.
     let full = competition_items(&prepare(competition, data, &seed, None))?;
-    let Some(first_difference) = difference(record, &full.items) else {
+    let Some(first_difference) = difference(&public, &full.items) else {
         return Ok(None);
     };
     let mut caps: Vec<u32> = Vec::new();
     for task in competition.tasks() {
-        let count = record
-            .samples
-            .iter()
-            .filter(|s| s.task == task.name)
-            .count();
+        let count = public.iter().filter(|s| s.task == task.name).count();
         let count = u32::try_from(count).unwrap_or(u32::MAX);
         if count > 0 && count < task.dataset_kwargs.samples && !caps.contains(&count) {
             caps.push(count);
@@ -129,18 +145,19 @@ pub fn redraw(
     caps.sort_by(|a, b| b.cmp(a));
     for cap in caps {
         let items = competition_items(&prepare(competition, data, &seed, Some(cap)))?;
-        if difference(record, &items.items).is_none() {
+        if difference(&public, &items.items).is_none() {
             return Ok(Some(cap));
         }
     }
     Err(first_difference)
 }
 
-/// The first sample of `record` whose item hash the drawn `items` do not give.
-fn difference(record: &LedgerRecord, items: &[gauntlet_ledger::Item]) -> Option<RerunError> {
-    if items.len() != record.samples.len() && !record.samples.is_empty() {
-        let at = items.len().min(record.samples.len());
-        let s = record.samples.get(at).or(record.samples.last())?;
+/// The first of `samples` (a record's public ones) whose item hash the drawn
+/// `items` do not give.
+fn difference(samples: &[&SampleEntry], items: &[gauntlet_ledger::Item]) -> Option<RerunError> {
+    if items.len() != samples.len() && !samples.is_empty() {
+        let at = items.len().min(samples.len());
+        let s = samples.get(at).or(samples.last())?;
         return Some(RerunError::NotTheDraw {
             task: s.task.clone(),
             index: s.index,
@@ -148,7 +165,7 @@ fn difference(record: &LedgerRecord, items: &[gauntlet_ledger::Item]) -> Option<
             recorded: s.item_hash.hex(),
         });
     }
-    record.samples.iter().zip(items).find_map(|(s, item)| {
+    samples.iter().zip(items).find_map(|(s, item)| {
         let drawn = item.hash();
         (drawn != s.item_hash || item.task != s.task || item.index != s.index).then(|| {
             RerunError::NotTheDraw {
@@ -176,8 +193,15 @@ pub struct RerunSetup {
     pub placement: Placement,
 }
 
-/// The sandbox job that scores `picks` (all of one record) again.
-pub fn job(record: &LedgerRecord, registry: &Registry, setup: &RerunSetup, picks: &[&Pick]) -> Job {
+/// The sandbox job that scores `picks` (all of one record) again; the
+/// round's published `items` give back its private ones.
+pub fn job(
+    record: &LedgerRecord,
+    registry: &Registry,
+    setup: &RerunSetup,
+    picks: &[&Pick],
+    items: Option<&ItemSet>,
+) -> Job {
     let mut only: BTreeMap<String, Vec<u64>> = BTreeMap::new();
     for p in picks {
         only.entry(p.task.clone()).or_default().push(p.index);
@@ -195,6 +219,9 @@ pub fn job(record: &LedgerRecord, registry: &Registry, setup: &RerunSetup, picks
         precision: setup.placement.precision.map(|p| p.name().to_string()),
         oom_marker: None,
         only: Some(only),
+        private: items
+            .map(|set| crate::private::of_items(&set.items))
+            .unwrap_or_default(),
         early_stop: None,
     }
 }
@@ -360,7 +387,7 @@ pub fn compare(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use gauntlet_ledger::{Item, ItemSet};
+    use gauntlet_ledger::Item;
 
     fn record(samples: usize, verdict: &str) -> LedgerRecord {
         let items = ItemSet {
@@ -369,6 +396,7 @@ mod tests {
                     task: "t".into(),
                     index: i as u64,
                     item: serde_json::json!({ "q": i }),
+                    private: false,
                 })
                 .collect(),
         };

@@ -6,8 +6,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use gauntlet_competitions::Registry;
+use gauntlet_ledger::{LedgerRecord, SignedRecord};
 use gauntlet_model::config::Architecture;
 use gauntlet_model::testing::TinySpec;
+use gauntlet_validator::audit::early_stop;
 use gauntlet_validator::testing::{hotkey, World, COMPETITION, COMPETITION_TOML, SCHEDULE_TOML};
 
 /// TINY with word sorting first (weight 0.9), multiple choice second (0.1)
@@ -107,4 +109,66 @@ async fn a_clearly_beaten_model_is_stopped_at_the_same_task_by_every_validator()
         .unwrap();
     let second_loud = second_evals.iter().find(|e| e.uid == uid_loud).unwrap();
     assert_eq!(second_loud.tasks, loud_tasks);
+
+    // The signed ledger says which benchmark each model was tested against
+    // and which task was stopped; the audit replays both decisions from it.
+    let records: Vec<LedgerRecord> = first
+        .state()
+        .ledger_lines()
+        .unwrap()
+        .iter()
+        .enumerate()
+        .map(|(n, l)| SignedRecord::from_line(l, "state", n + 1).unwrap().record)
+        .collect();
+    let record = |uid: u16| records.iter().find(|r| r.model.uid == uid).unwrap();
+    assert_eq!(record(uid_loud).benchmark, Some(uid_good));
+    assert_eq!(record(uid_good).benchmark, None);
+    assert_eq!(record(uid_loud).tasks[1].status.as_deref(), Some("stopped"));
+    let registry = sequential_registry();
+    let all: Vec<&LedgerRecord> = records.iter().collect();
+    assert_eq!(early_stop::check(&all, &registry), Ok(1));
+
+    // A validator claiming it ran the loud model to the end is caught, as is
+    // one stopping the benchmark or naming no benchmark for a stop.
+    let tampered = |edit: &dyn Fn(&mut Vec<LedgerRecord>)| {
+        let mut copy = records.clone();
+        edit(&mut copy);
+        let refs: Vec<&LedgerRecord> = copy.iter().collect();
+        early_stop::check(&refs, &registry).unwrap_err().to_string()
+    };
+    let loud_at = records
+        .iter()
+        .position(|r| r.model.uid == uid_loud)
+        .unwrap();
+    let good_at = records
+        .iter()
+        .position(|r| r.model.uid == uid_good)
+        .unwrap();
+    let ran_on = tampered(&|r| r[loud_at].tasks[1].status = Some("ok".into()));
+    assert!(
+        ran_on.contains("task SYNTHETIC_MMLU: field status: run, but the sequential test stops"),
+        "{ran_on}"
+    );
+    assert!(
+        ran_on.contains(&format!("model uid {uid_loud}")),
+        "{ran_on}"
+    );
+    let stopped_bench = tampered(&|r| r[good_at].tasks[1].status = Some("stopped".into()));
+    assert!(
+        stopped_bench.contains("the benchmark itself was stopped"),
+        "{stopped_bench}"
+    );
+    let unnamed = tampered(&|r| r[loud_at].benchmark = None);
+    assert!(unnamed.contains("names no benchmark"), "{unnamed}");
+    // The benchmark stopped after its first task, where the test would not
+    // stop it: another model tested against it must not be stopped either.
+    let mut fake = records[good_at].clone();
+    fake.model.uid = 9;
+    fake.benchmark = Some(uid_good);
+    fake.tasks[1].status = Some("stopped".into());
+    let early = tampered(&|r| r.push(fake.clone()));
+    assert!(
+        early.contains("model uid 9") && early.contains("does not stop the model here"),
+        "{early}"
+    );
 }

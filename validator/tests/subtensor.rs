@@ -157,6 +157,7 @@ async fn validator_with(
         download_timeout: None,
         ledger_dir: None,
         publish_ledger: None,
+        private_data: None,
     };
     let hub = Arc::new(LocalHub::open(dir.join("hub")).unwrap());
     Validator::new(Arc::new(chain), hub, key, state, registry, config)

@@ -205,6 +205,7 @@ mod tests {
                     task: "MC".into(),
                     index: i,
                     item: json!({ "question": format!("q{i}") }),
+                    private: false,
                 })
                 .collect(),
         };

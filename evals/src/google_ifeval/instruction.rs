@@ -2,10 +2,10 @@
 //! `build_description` takes in `if_verifiable/ifeval/instructions.py`
 //! (parsing is in `parse.rs`).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// How a count compares with its threshold.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Relation {
     /// `"less than"`: actual < threshold.
@@ -29,7 +29,7 @@ impl Relation {
 /// Patterns (`keywords`, `keyword`, `forbidden_words`, `section_spliter` and
 /// a custom `postscript_marker`) are regular expressions, as in Python, and
 /// are checked to compile when parsed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Instruction {
     /// `keywords:existence`: every keyword pattern occurs (case-insensitive).

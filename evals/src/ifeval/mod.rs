@@ -94,7 +94,7 @@ pub struct Question<'a> {
 }
 
 /// One IFEval pair, ready to generate from.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct IfEvalSample {
     /// The user turns for the first and second question.
     pub prompts: [String; 2],

@@ -45,7 +45,7 @@ const STOP_WORDS: &[&str] = &[
 
 /// The rules of one IFEval pair: the same kinds and counts for both
 /// questions, with keywords drawn from each question's own answer.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PairRules {
     /// Rules for the first question.
     pub first: Vec<Rule>,

@@ -262,6 +262,7 @@ async fn demo(args: &Args, dir: &Path) -> Result<()> {
         download_timeout: None,
         ledger_dir: Some(dir.join("ledger")),
         publish_ledger: Some((DEMO_LEDGER.0.into(), DEMO_LEDGER.1.into())),
+        private_data: None,
     };
     let state = State::open(&dir.join("validator.sqlite"))?;
     let chain_arc: Arc<dyn Chain> = Arc::new(chain.clone());

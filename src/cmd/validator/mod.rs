@@ -51,10 +51,20 @@ pub struct RunArgs {
     #[arg(long)]
     ledger_dir: Option<PathBuf>,
     /// Publish the ledger directory to the hub as this repository
-    /// (`namespace/name`) after each competition's round; `gauntlet audit
-    /// --ledger-repo` reads it from there.
+    /// (`namespace/name`; a dataset repository on the Hugging Face Hub) after
+    /// each competition's round; `gauntlet audit --ledger-repo` reads it from
+    /// there.
     #[arg(long)]
     publish_ledger: Option<String>,
+    /// Add private items to every round from this directory, laid out like
+    /// the data cache with each dataset in its own file format; a round's
+    /// private items are committed with the rest, revealed when the round's
+    /// items are published, and never used again (docs/LEDGER.md).
+    #[arg(long)]
+    private_data: Option<PathBuf>,
+    /// Private samples added to each task per round (with --private-data).
+    #[arg(long, default_value_t = 10, requires = "private_data")]
+    private_samples: u32,
     /// Device and precision.
     #[command(flatten)]
     runtime: RuntimeArgs,
@@ -124,6 +134,7 @@ async fn run_loop(args: RunArgs) -> Result<()> {
     let hub = args
         .hub
         .open_with_budget(data.path("models"), args.sandbox.cache_budget())?;
+    let ledgers = args.hub.open_ledgers(data.path("ledgers"))?;
     let hotkey = args.wallet.load()?;
     let path = state_path(&args.state);
     let state = State::open(&path).with_context(|| format!("opening {}", path.display()))?;
@@ -154,6 +165,16 @@ async fn run_loop(args: RunArgs) -> Result<()> {
             .as_deref()
             .map(|r| super::backends::repo_arg("--publish-ledger", r))
             .transpose()?,
+        private_data: match &args.private_data {
+            Some(dir) if !dir.is_dir() => {
+                anyhow::bail!("--private-data {}: not a directory", dir.display())
+            }
+            Some(dir) => Some(gauntlet_validator::private::PrivateData {
+                dir: dir.clone(),
+                per_task: args.private_samples,
+            }),
+            None => None,
+        },
     };
     tracing::info!(hotkey = %hotkey.ss58(), state = %path.display(), isolation = ?config.isolation, "validator starting");
     let mut validator = Validator::new(
@@ -163,7 +184,8 @@ async fn run_loop(args: RunArgs) -> Result<()> {
         state,
         registry(args.defs.as_deref())?,
         config,
-    );
+    )
+    .with_ledger_hub(ledgers);
     loop {
         match validator.run_round().await {
             Ok(report) => {

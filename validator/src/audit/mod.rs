@@ -9,6 +9,8 @@
 //! since is dropped from the EMA as the validator would have dropped it at its
 //! next round.
 
+pub mod early_stop;
+
 use std::collections::BTreeMap;
 
 use gauntlet_chain::Metagraph;
@@ -170,6 +172,7 @@ mod tests {
                 task: "t".into(),
                 index: 0,
                 item: serde_json::json!({"q": 1}),
+                private: false,
             }],
         };
         let mut r = gauntlet_ledger::testing::record_for(&items, uid, &[score], Digest::ZERO);
@@ -225,6 +228,7 @@ mod tests {
                     task: "WORD_SORTING".into(),
                     index: i as u64,
                     item: serde_json::json!({ "q": i }),
+                    private: false,
                 })
                 .collect(),
         };

@@ -27,10 +27,9 @@ use super::{Stop, ValidatorConfig};
 use crate::fault::Fault;
 use crate::sandbox::{ChildOutcome, Isolation, Job};
 use crate::state::{Evaluation, State};
-use crate::suite::early_stop::Benchmark;
+use crate::suite::early_stop::{Benchmark, BenchmarkScores};
 use crate::suite::TaskDetail;
 use crate::verdict::Verdict;
-use gauntlet_evals::bootstrap::pair_seed;
 
 /// Starts of one model's evaluation that may end with the validator dying
 /// before the model is judged `crashed`: the first restart is given the
@@ -69,6 +68,10 @@ impl JobTemplate<'_> {
             precision: placement.precision.map(|p| p.name().to_string()),
             oom_marker: None,
             only: None,
+            private: self
+                .ledger
+                .map(|l| crate::private::of_items(&l.items.items))
+                .unwrap_or_default(),
             early_stop: None,
         }
     }
@@ -110,7 +113,7 @@ pub(crate) fn evaluate_all(
                     out[slot] = Some(saved);
                 }
             }
-            Some(Err(verdict)) => out[slot] = Some(save(state, t, &c, None, verdict, None)?),
+            Some(Err(verdict)) => out[slot] = Some(save(state, t, &c, None, verdict, None, None)?),
             Some(Ok(local)) => {
                 let starts = state.starts(id, &c.key)?;
                 if starts >= MAX_STARTS {
@@ -119,7 +122,15 @@ pub(crate) fn evaluate_all(
                          (killed, or brought down by it)"
                     );
                     tracing::warn!(uid = c.uid.0, %reason, "model judged crashed");
-                    out[slot] = Some(save(state, t, &c, None, Verdict::Crashed { reason }, None)?);
+                    out[slot] = Some(save(
+                        state,
+                        t,
+                        &c,
+                        None,
+                        Verdict::Crashed { reason },
+                        None,
+                        None,
+                    )?);
                 } else {
                     runnable.push((slot, c.clone()));
                     queue.push_back(Pending {
@@ -201,28 +212,20 @@ fn benchmark_for(
                 .collect()
         })
         .unwrap_or_default();
-    // An earlier candidate beats the benchmark with a difference up to
-    // ε·b/(1 − ε); a later one needs it below zero.
-    let margin = if candidate.commit_block < bench.commit_block {
-        let e = t
-            .competition
-            .competition
-            .constraints
-            .epsilon
-            .at(t.block, candidate.commit_block)
-            .clamp(0.0, 0.999);
-        e * bench.score / (1.0 - e)
-    } else {
-        0.0
-    };
-    Benchmark {
+    let scores = BenchmarkScores {
         uid: bench.uid.0,
-        samples: samples.clone(),
+        commit_block: bench.commit_block,
+        score: bench.score,
         normalized,
+        samples: samples.clone(),
+    };
+    Benchmark::against(
+        t.competition,
+        (t.block, t.seed),
         level,
-        margin,
-        seed: pair_seed(t.seed.as_bytes(), candidate.uid.0, bench.uid.0),
-    }
+        &scores,
+        (candidate.uid.0, candidate.commit_block),
+    )
 }
 
 /// Runs the queued jobs, one per device at a time; returns the first fault.
@@ -286,6 +289,7 @@ fn run_queue(
                         p.repo_hash.clone(),
                         verdict,
                         None,
+                        None,
                     )?);
                 }
                 ChildOutcome::Evaluated {
@@ -309,6 +313,7 @@ fn run_queue(
                         p.repo_hash.clone(),
                         Verdict::Evaluated,
                         Some((score, tasks, details)),
+                        p.job.early_stop.as_ref().map(|b| b.uid),
                     )?);
                 }
             }
@@ -366,6 +371,7 @@ fn save(
     repo_hash: Option<String>,
     verdict: Verdict,
     scored: Option<(f64, serde_json::Value, Vec<TaskDetail>)>,
+    benchmark: Option<u16>,
 ) -> Result<Evaluation, Stop> {
     let id = t.competition.competition.id;
     let (score, tasks, details) = scored.unwrap_or((
@@ -385,7 +391,8 @@ fn save(
         Some(ledger) => {
             let signer = crate::ledger::HotkeySigner(t.hotkey);
             let sign = |prev: gauntlet_ledger::Digest| {
-                let record = ledger.record(c, repo_hash.clone(), &eval, &details, prev);
+                let record =
+                    ledger.record(c, repo_hash.clone(), (&eval, &details), benchmark, prev);
                 gauntlet_ledger::SignedRecord::sign(record, &signer)
             };
             state.save_evaluation_signed(t.sync, id, &eval, &details, &sign)?;

@@ -61,6 +61,10 @@ pub enum RoundError {
     /// The state database failed.
     #[error(transparent)]
     State(#[from] StateError),
+    /// The round's private items do not fit its tasks (a state written by
+    /// something else, or a private pool of the wrong kind).
+    #[error("private items: {0}")]
+    Private(String),
 }
 
 impl RoundError {
@@ -69,7 +73,7 @@ impl RoundError {
         match self {
             RoundError::Chain(e) => e.is_transient(),
             RoundError::Hub(e) => e.is_transient(),
-            RoundError::State(_) => false,
+            RoundError::State(_) | RoundError::Private(_) => false,
         }
     }
 }
@@ -128,6 +132,9 @@ pub struct ValidatorConfig {
     /// revision. A publish that fails is retried after the next competition
     /// (the directory holds everything, so nothing is lost).
     pub publish_ledger: Option<(String, String)>,
+    /// Private items added to each round's public draw
+    /// ([`crate::private`]); `None`: the public draw alone.
+    pub private_data: Option<crate::private::PrivateData>,
 }
 
 impl ValidatorConfig {
@@ -178,6 +185,9 @@ pub struct RoundReport {
 pub struct Validator {
     chain: Arc<dyn Chain>,
     hub: Arc<dyn ModelStore>,
+    /// Where the ledger is published (`publish_ledger`): the model hub
+    /// unless [`Validator::with_ledger_hub`] says otherwise.
+    ledger_hub: Arc<dyn ModelStore>,
     hotkey: Hotkey,
     state: State,
     registry: Registry,
@@ -208,12 +218,21 @@ impl Validator {
     ) -> Self {
         Self {
             chain,
+            ledger_hub: hub.clone(),
             hub,
             hotkey,
             state,
             registry,
             config,
         }
+    }
+
+    /// Publishes the ledger to `store` instead of the model hub: on the
+    /// Hugging Face Hub, a handle on dataset repositories
+    /// (`HfHub::with_repo_kind(RepoKind::Dataset)`).
+    pub fn with_ledger_hub(mut self, store: Arc<dyn ModelStore>) -> Self {
+        self.ledger_hub = store;
+        self
     }
 
     /// The validator's state (for status displays).
@@ -329,7 +348,12 @@ impl Validator {
         let mut by_id = BTreeMap::new();
         let mut published = Vec::new();
         for competition in active {
-            let prepared = prepare(competition, &self.config.data, seed, self.config.sample_cap);
+            let mut prepared =
+                prepare(competition, &self.config.data, seed, self.config.sample_cap);
+            if let Some(private) = self.config.private_data.clone() {
+                let chosen = self.private_items(&private, competition, sync, seed)?;
+                crate::private::append(&mut prepared, &chosen).map_err(RoundError::Private)?;
+            }
             let items = crate::ledger::competition_items(&prepared)
                 .map_err(|e| RoundError::State(e.into()))?;
             let root = items.root();
@@ -378,10 +402,39 @@ impl Validator {
         Ok(by_id)
     }
 
+    /// The private items of `competition`'s round at `sync`: the ones
+    /// recorded for it (a restart), else a fresh draw of items no earlier
+    /// round used, recorded before anything is committed.
+    fn private_items(
+        &mut self,
+        private: &crate::private::PrivateData,
+        competition: &ActiveCompetition<'_>,
+        sync: Block,
+        seed: &Seed,
+    ) -> Result<crate::state::PrivateItems, RoundError> {
+        let id = competition.competition.id;
+        if let Some(items) = self.state.private_items(sync, id)? {
+            return Ok(items);
+        }
+        let used = self.state.used_private_items()?;
+        let drawn = crate::private::draw(private, competition, seed, &used);
+        self.state.record_private_items(sync, id, &drawn)?;
+        let count: usize = drawn.values().map(Vec::len).sum();
+        tracing::info!(
+            competition = %competition.competition.name,
+            items = count,
+            "private items drawn"
+        );
+        Ok(drawn
+            .into_iter()
+            .map(|(task, items)| (task, items.into_iter().map(|(_, v)| v).collect()))
+            .collect())
+    }
+
     /// Uploads the ledger directory as a new revision of `namespace/name`;
     /// a failure is logged and the next competition's round tries again.
     async fn publish_ledger(&self, dir: &Path, namespace: &str, name: &str) {
-        match self.hub.upload(dir, namespace, name).await {
+        match self.ledger_hub.upload(dir, namespace, name).await {
             Ok(id) => tracing::info!(revision = %id, "ledger published to the hub"),
             Err(e) => tracing::error!(
                 error = %e,

@@ -106,6 +106,7 @@ fn run(job: &Job, checked: &mut dyn FnMut()) -> Result<ChildOutcome, Stop> {
     tracing::info!(model = %dir.display(), "evaluating");
     let data = DataCache::new(&job.data_root);
     let mut inputs = prepare(&active, &data, &seed, job.sample_cap);
+    crate::private::append(&mut inputs, &job.private).map_err(sandbox)?;
     if let Some(only) = &job.only {
         inputs = restrict(inputs, only).map_err(sandbox)?;
     }

@@ -43,6 +43,11 @@ pub struct Job {
     /// re-running a ledger's samples (`gauntlet audit --replay`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub only: Option<BTreeMap<String, Vec<u64>>>,
+    /// Private items appended after each named task's public draw, in order
+    /// (`validator run --private-data`; an auditor's re-run puts back the
+    /// ones a ledger published). Each is one sample as the suite serialises it.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub private: BTreeMap<String, Vec<serde_json::Value>>,
     /// The sequential test's benchmark (a competition's `early_stop`):
     /// the remaining tasks are not run once the model is clearly beaten.
     #[serde(default, skip_serializing_if = "Option::is_none")]

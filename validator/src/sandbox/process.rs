@@ -369,6 +369,7 @@ mod tests {
             precision: None,
             oom_marker: None,
             only: None,
+            private: Default::default(),
             early_stop: None,
         }
     }

@@ -10,6 +10,7 @@ mod commits;
 mod history;
 mod leaderboard;
 mod ledger;
+mod private;
 mod progress;
 mod schema;
 
@@ -17,6 +18,7 @@ pub use commits::CommitRow;
 pub use history::{EvaluationRecord, NeuronObservation, SampleRecord};
 pub use leaderboard::{rank, LeaderboardRow, LeaderboardSnapshot, DAY_BLOCKS};
 pub use ledger::{ItemCommitmentRow, SignRecord};
+pub use private::PrivateItems;
 pub use progress::{Marker, Wait};
 
 use std::collections::BTreeMap;

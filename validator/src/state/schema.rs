@@ -3,7 +3,7 @@
 //! only adds; it never drops or rewrites a row.
 
 /// The version this build writes (`meta.schema`).
-pub(crate) const SCHEMA_VERSION: i64 = 6;
+pub(crate) const SCHEMA_VERSION: i64 = 7;
 
 /// `(version, SQL)`: what brings a file from the version before to this one.
 pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
@@ -12,7 +12,24 @@ pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
     (4, NEURON_HISTORY),
     (5, PROGRESS),
     (6, LEDGER),
+    (7, PRIVATE_ITEMS),
 ];
+
+/// Version 7: the private items each round used (`validator run
+/// --private-data`), so a restart uses the same ones and a later round never
+/// uses one again (it was revealed with the round's items).
+const PRIVATE_ITEMS: &str = "
+CREATE TABLE IF NOT EXISTS private_items (
+    sync_block INTEGER NOT NULL,
+    competition_id INTEGER NOT NULL,
+    task TEXT NOT NULL,
+    position INTEGER NOT NULL,   -- the item's place among the task's private items
+    item_hash TEXT NOT NULL,     -- gauntlet-ledger's item hash (task and item)
+    item TEXT NOT NULL,          -- the item as the suite serialises it (JSON)
+    PRIMARY KEY (sync_block, competition_id, task, position)
+);
+CREATE INDEX IF NOT EXISTS private_items_hash ON private_items (item_hash);
+";
 
 /// Version 6: the signed ledger (one record per evaluation, in hash-chain
 /// order) and each round's items commitment, with the block the chain took it

@@ -23,7 +23,9 @@
 use std::collections::BTreeMap;
 
 use gauntlet_competitions::ActiveCompetition;
-use gauntlet_evals::bootstrap::{paired_score_interval, TaskPair, DEFAULT_RESAMPLES};
+use gauntlet_constants::Block;
+use gauntlet_datasets::Seed;
+use gauntlet_evals::bootstrap::{pair_seed, paired_score_interval, TaskPair, DEFAULT_RESAMPLES};
 use serde::{Deserialize, Serialize};
 
 use super::run::{normalization, TaskDetail};
@@ -46,7 +48,55 @@ pub struct Benchmark {
     pub seed: u64,
 }
 
+/// The benchmark's evaluation, as the sequential test reads it (from the
+/// validator's state during a round, from a ledger in an audit).
+#[derive(Debug, Clone, PartialEq)]
+pub struct BenchmarkScores {
+    /// Its uid.
+    pub uid: u16,
+    /// The block of its commitment.
+    pub commit_block: Block,
+    /// Its competition score.
+    pub score: f64,
+    /// Its normalised score on each task.
+    pub normalized: BTreeMap<String, f64>,
+    /// Its per-sample scores by task, in draw order.
+    pub samples: BTreeMap<String, Vec<Option<f64>>>,
+}
+
 impl Benchmark {
+    /// The test of a candidate (`uid`, committed at `commit_block`) against
+    /// `bench` in the round at `block` with `seed`, at confidence `level`:
+    /// an earlier candidate may claim the epsilon advantage (it beats the
+    /// benchmark with a difference up to `ε·b/(1 − ε)`), a later one none.
+    pub fn against(
+        competition: &ActiveCompetition<'_>,
+        (block, seed): (Block, &Seed),
+        level: f64,
+        bench: &BenchmarkScores,
+        (uid, commit_block): (u16, Block),
+    ) -> Benchmark {
+        let margin = if commit_block < bench.commit_block {
+            let e = competition
+                .competition
+                .constraints
+                .epsilon
+                .at(block, commit_block)
+                .clamp(0.0, 0.999);
+            e * bench.score / (1.0 - e)
+        } else {
+            0.0
+        };
+        Benchmark {
+            uid: bench.uid,
+            samples: bench.samples.clone(),
+            normalized: bench.normalized.clone(),
+            level,
+            margin,
+            seed: pair_seed(seed.as_bytes(), uid, bench.uid),
+        }
+    }
+
     /// Why the candidate is clearly beaten after the tasks in `done` (its
     /// per-sample scores), with `to_come` the tasks not yet run; `None` while
     /// it is not. `weights` are the competition's effective task weights.

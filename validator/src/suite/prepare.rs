@@ -28,6 +28,9 @@ pub struct PreparedTask {
     pub name: String,
     /// Its samples, or why there are none.
     pub input: Result<Samples, Unprepared>,
+    /// How many of the samples, at their end, are the validator's private
+    /// items ([`crate::private`]); 0 for the public draw alone.
+    pub private: usize,
 }
 
 /// Draws every task's samples of `competition` from `seed`, capping each
@@ -69,6 +72,7 @@ pub fn prepare(
                 task: task.clone(),
                 name: task.name.clone(),
                 input,
+                private: 0,
             }
         })
         .collect()

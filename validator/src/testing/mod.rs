@@ -266,6 +266,7 @@ impl World {
             // Several validators share a world: tests that publish set their own.
             ledger_dir: None,
             publish_ledger: None,
+            private_data: None,
         }
     }
 
