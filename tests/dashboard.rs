@@ -7,10 +7,13 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output};
 
+#[path = "common/dashboard.rs"]
+mod dashboard;
+
+use dashboard::start_dashboard;
 use gauntlet_validator::testing::{hotkey, World, COMPETITION_TOML, NETUID, SCHEDULE_TOML};
 
 /// A commitment a miner could publish: not a model, but markup.
@@ -21,49 +24,6 @@ fn gauntlet(args: &[&str]) -> Output {
         .args(args)
         .output()
         .expect("run gauntlet")
-}
-
-/// The dashboard child, killed when dropped.
-struct Dashboard {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Dashboard {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start_dashboard(args: &[&str]) -> Dashboard {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_gauntlet"))
-        .arg("dashboard")
-        .args(["--listen", "127.0.0.1:0"])
-        .args(args)
-        .stderr(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("start the dashboard");
-    let stderr = child.stderr.take().expect("stderr");
-    let mut lines = BufReader::new(stderr).lines();
-    let base = loop {
-        let line = lines
-            .next()
-            .expect("the dashboard exited before listening")
-            .expect("stderr");
-        if let Some(rest) = line.strip_prefix("dashboard on ") {
-            break rest
-                .split_whitespace()
-                .next()
-                .unwrap()
-                .trim_end_matches('/')
-                .to_string();
-        }
-    };
-    // Keep draining stderr so the child never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
-    Dashboard { child, base }
 }
 
 /// Debian's chromium, or `None` (a failure under CI, where it is installed).

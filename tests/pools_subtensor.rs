@@ -6,6 +6,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
+#[path = "common/dashboard.rs"]
+mod dashboard;
 #[path = "../subtensor/tests/subtensor/double.rs"]
 #[allow(dead_code)]
 mod double;
@@ -22,6 +24,7 @@ use gauntlet_validator::testing::{hotkey, World, COMPETITION_TOML, SCHEDULE_TOML
 use subxt::dynamic::{storage, Value};
 use subxt::ext::codec::Encode;
 
+use dashboard::start_dashboard;
 use double::Double;
 
 const TAO: u64 = 1_000_000_000;
@@ -77,19 +80,20 @@ async fn a_subtensor_pool_is_printed_to_sign_and_recorded_once_it_lands() {
     let node = Double::start(10).await;
     let funder = Hotkey::from_seed([42; 32]).unwrap();
     set_account(&node, &funder, 7, 1_000 * TAO + TAO / 100);
+    let on_node = [
+        "--chain",
+        "subtensor",
+        "--endpoint",
+        node.url.as_str(),
+        "--pools",
+        pools.as_str(),
+    ];
     let at = |cmd: &str| -> Vec<String> {
-        [
-            "pool",
-            cmd,
-            "--chain",
-            "subtensor",
-            "--endpoint",
-            &node.url,
-            "--pools",
-            &pools,
-        ]
-        .map(String::from)
-        .to_vec()
+        ["pool", cmd]
+            .iter()
+            .chain(&on_node)
+            .map(|s| s.to_string())
+            .collect()
     };
     let run = |args: Vec<String>| {
         let args = args.clone();
@@ -202,18 +206,9 @@ async fn a_subtensor_pool_is_printed_to_sign_and_recorded_once_it_lands() {
     // The dashboard on the same node shows the pool: its balance read from
     // the account (less the reserve) and the period paid.
     set_account(&node, &funder, 8, 250 * TAO + TAO / 100);
-    let dashboard = Dashboard::start(&[
-        "--chain",
-        "subtensor",
-        "--endpoint",
-        &node.url,
-        "--pools",
-        &pools,
-        "--state",
-        &state,
-        "--defs",
-        &defs,
-    ]);
+    let mut args = on_node.to_vec();
+    args.extend(["--state", state.as_str(), "--defs", defs.as_str()]);
+    let dashboard = start_dashboard(&args);
     let page: serde_json::Value = reqwest::get(format!("{}/api/pools", dashboard.base))
         .await
         .unwrap()
@@ -240,43 +235,4 @@ async fn a_subtensor_pool_is_printed_to_sign_and_recorded_once_it_lands() {
     );
     drop(dashboard);
     node.stop().await;
-}
-
-/// `gauntlet dashboard` on a free port, killed when dropped.
-struct Dashboard {
-    child: std::process::Child,
-    base: String,
-}
-
-impl Dashboard {
-    fn start(args: &[&str]) -> Self {
-        use std::io::{BufRead, BufReader};
-        let mut child = Command::new(env!("CARGO_BIN_EXE_gauntlet"))
-            .args(["dashboard", "--listen", "127.0.0.1:0"])
-            .args(args)
-            .stderr(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::null())
-            .spawn()
-            .expect("start the dashboard");
-        let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
-        let base = loop {
-            let line = lines
-                .next()
-                .expect("the dashboard exited before listening")
-                .expect("stderr");
-            if let Some(rest) = line.strip_prefix("dashboard on ") {
-                let url = rest.split_whitespace().next().unwrap();
-                break url.trim_end_matches('/').to_string();
-            }
-        };
-        std::thread::spawn(move || for _ in lines {});
-        Self { child, base }
-    }
-}
-
-impl Drop for Dashboard {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
