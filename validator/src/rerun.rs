@@ -239,6 +239,10 @@ pub struct Rerun {
     /// tolerance (`None`: they agree, or the ledger kept no output).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub output_difference: Option<String>,
+    /// The re-run's output, as a ledger writes it (`None`: none kept), to
+    /// hold other validators' records of the sample to.
+    #[serde(skip)]
+    pub replayed_output: Option<Output>,
 }
 
 impl Rerun {
@@ -282,43 +286,50 @@ pub fn output_difference(
         return Some("the ledger has one, the re-run kept none".into());
     };
     let replayed = crate::ledger::output(replayed.clone());
-    let numbers = |a: &[f64], b: &[f64], what: &str| {
-        if a.len() != b.len() {
+    outputs_differ(recorded, &replayed, tolerance, ("the ledger", "the re-run"))
+}
+
+/// How output `a` differs from output `b` (named by `names` in the message):
+/// texts must be identical, numbers agree within `tolerance` ([`agree`]),
+/// one by one. `None` when they agree.
+pub fn outputs_differ(
+    a: &Output,
+    b: &Output,
+    tolerance: f64,
+    (first, second): (&str, &str),
+) -> Option<String> {
+    let numbers = |x: &[f64], y: &[f64], what: &str| {
+        if x.len() != y.len() {
             return Some(format!(
-                "the ledger has {} {what}, the re-run {}",
-                a.len(),
-                b.len()
+                "{first} has {} {what}, {second} {}",
+                x.len(),
+                y.len()
             ));
         }
-        a.iter()
-            .zip(b)
-            .position(|(x, y)| !agree(Some(*x), Some(*y), tolerance))
-            .map(|i| {
-                format!(
-                    "{what} {i}: the ledger says {}, re-running it gives {}",
-                    a[i], b[i]
-                )
-            })
+        x.iter()
+            .zip(y)
+            .position(|(p, q)| !agree(Some(*p), Some(*q), tolerance))
+            .map(|i| format!("{what} {i}: {first} says {}, {second} {}", x[i], y[i]))
     };
-    match (recorded, &replayed) {
-        (Output::Losses(a), Output::Losses(b)) => numbers(a, b, "losses"),
-        (Output::ChoiceLogprobs(a), Output::ChoiceLogprobs(b)) => {
-            numbers(a, b, "choice log-probabilities")
+    match (a, b) {
+        (Output::Losses(x), Output::Losses(y)) => numbers(x, y, "losses"),
+        (Output::ChoiceLogprobs(x), Output::ChoiceLogprobs(y)) => {
+            numbers(x, y, "choice log-probabilities")
         }
-        (a, b) if a == b => None,
-        (Output::Text(a), Output::Text(b)) => {
-            Some(format!("the ledger's text {a:?} is not the re-run's {b:?}"))
+        (x, y) if x == y => None,
+        (Output::Text(x), Output::Text(y)) => {
+            Some(format!("{first}'s text {x:?} is not {second}'s {y:?}"))
         }
-        (Output::Texts(a), Output::Texts(b)) => {
-            Some(match a.iter().zip(b).position(|(x, y)| x != y) {
+        (Output::Texts(x), Output::Texts(y)) => {
+            Some(match x.iter().zip(y).position(|(p, q)| p != q) {
                 Some(i) => format!(
-                    "text {i}: the ledger's {:?} is not the re-run's {:?}",
-                    a[i], b[i]
+                    "text {i}: {first}'s {:?} is not {second}'s {:?}",
+                    x[i], y[i]
                 ),
-                None => format!("the ledger has {} texts, the re-run {}", a.len(), b.len()),
+                None => format!("{first} has {} texts, {second} {}", x.len(), y.len()),
             })
         }
-        _ => Some("the ledger's output is not of the re-run's kind".into()),
+        _ => Some(format!("{first}'s output is not of {second}'s kind")),
     }
 }
 
@@ -379,6 +390,7 @@ pub fn compare(
                     replayed_output,
                     tolerance,
                 ),
+                replayed_output: replayed_output.cloned().map(crate::ledger::output),
             })
         })
         .collect()
@@ -470,6 +482,7 @@ mod tests {
             recorded: Some(1.0),
             replayed: Some(1.0),
             output_difference: Some("text differs".into()),
+            replayed_output: None,
         };
         assert_eq!(rerun.disagreement(t).map(|d| d.0), Some("output"));
     }
