@@ -132,6 +132,13 @@ impl ChainArgs {
     }
 }
 
+/// Most files a published ledger's revision may have: `ledger.jsonl` and,
+/// per round, `round.json` and one items file per competition, so about
+/// 33,000 rounds of two competitions (some four and a half years at a round
+/// every 72 minutes). A model revision may have 1,000
+/// ([`gauntlet_hub::MAX_REPO_FILES`]).
+pub const MAX_LEDGER_FILES: usize = 100_000;
+
 impl HubArgs {
     /// Opens the chosen hub; downloads are cached under `cache`.
     pub fn open(&self, cache: PathBuf) -> Result<Arc<dyn ModelStore>> {
@@ -140,14 +147,23 @@ impl HubArgs {
 
     /// Opens the chosen hub's store for published ledgers: on the Hugging
     /// Face Hub, dataset repositories (downloads cached under `cache`); the
-    /// local hub keeps them as it keeps models.
+    /// local hub keeps them as it keeps models. Either takes revisions of up
+    /// to [`MAX_LEDGER_FILES`] files.
     pub fn open_ledgers(&self, cache: PathBuf) -> Result<Arc<dyn ModelStore>> {
         Ok(match self.hub {
-            HubKind::Local => self.open(cache)?,
+            HubKind::Local => {
+                let dir = self.hub_dir.clone().unwrap_or_else(|| home().join("hub"));
+                Arc::new(
+                    LocalHub::open(&dir)
+                        .with_context(|| format!("opening the local hub {}", dir.display()))?
+                        .with_max_files(MAX_LEDGER_FILES),
+                )
+            }
             HubKind::Hf => Arc::new(
                 HfHub::from_env(cache)
                     .context("configuring the Hugging Face Hub")?
-                    .with_repo_kind(gauntlet_hub::RepoKind::Dataset),
+                    .with_repo_kind(gauntlet_hub::RepoKind::Dataset)
+                    .with_max_files(MAX_LEDGER_FILES),
             ),
         })
     }

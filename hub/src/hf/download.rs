@@ -23,7 +23,7 @@ use super::{HfHub, Progress, RemoteFile};
 use crate::cache::{is_dir, remove_tree};
 use crate::hash::{combine_file_hashes, sha256_file};
 use crate::revision::{blocking, describe, hex};
-use crate::{ExpectedHash, HubError, LocalModel, ModelId, MAX_REPO_FILES};
+use crate::{ExpectedHash, HubError, LocalModel, ModelId};
 
 /// Progress is reported at most once per this many bytes of a file (and at its end).
 const PROGRESS_STEP_BYTES: u64 = 1 << 20;
@@ -93,10 +93,10 @@ pub(crate) async fn download(
         }
         Err(e) => return Err(e),
     };
-    if files.len() > MAX_REPO_FILES {
+    if files.len() > hub.max_files {
         return Err(HubError::TooManyFiles {
             files: files.len(),
-            max: MAX_REPO_FILES,
+            max: hub.max_files,
         });
     }
     let total = files

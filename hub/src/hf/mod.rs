@@ -23,7 +23,7 @@ pub use http::{RepoKind, RetryPolicy};
 
 use crate::cache::DownloadCache;
 use crate::id::validate_file_path;
-use crate::{CacheBudget, ExpectedHash, HubError, LocalModel, ModelId, ModelStore};
+use crate::{CacheBudget, ExpectedHash, HubError, LocalModel, ModelId, ModelStore, MAX_REPO_FILES};
 
 /// The public Hugging Face Hub.
 pub const DEFAULT_ENDPOINT: &str = "https://huggingface.co";
@@ -73,6 +73,8 @@ pub struct HfHub {
     http: http::Http,
     cache: DownloadCache,
     progress: Option<ProgressFn>,
+    /// Most files a downloaded revision may have.
+    max_files: usize,
 }
 
 impl fmt::Debug for HfHub {
@@ -84,6 +86,7 @@ impl fmt::Debug for HfHub {
             .field("cache_dir", &self.cache.root())
             .field("retry", &self.http.retry)
             .field("kind", &self.http.kind)
+            .field("max_files", &self.max_files)
             .finish()
     }
 }
@@ -108,6 +111,7 @@ impl HfHub {
             },
             cache: DownloadCache::new(cache_dir),
             progress: None,
+            max_files: MAX_REPO_FILES,
         })
     }
 
@@ -130,6 +134,14 @@ impl HfHub {
     /// of its own (one name can be a model and a dataset).
     pub fn with_repo_kind(mut self, kind: RepoKind) -> Self {
         self.http.kind = kind;
+        self
+    }
+
+    /// Refuses to download a revision of more than `max` files (default
+    /// [`MAX_REPO_FILES`], what a model needs): a published ledger, one
+    /// file per round and competition, needs more.
+    pub fn with_max_files(mut self, max: usize) -> Self {
+        self.max_files = max;
         self
     }
 

@@ -42,6 +42,8 @@ const DOWNLOADS_DIR: &str = ".downloads";
 pub struct LocalHub {
     root: PathBuf,
     cache: DownloadCache,
+    /// Most files a downloaded revision may have.
+    max_files: usize,
 }
 
 impl LocalHub {
@@ -50,7 +52,11 @@ impl LocalHub {
         let root = root.into();
         fs::create_dir_all(&root).map_err(|e| HubError::io(&root, e))?;
         let cache = DownloadCache::new(root.join(DOWNLOADS_DIR));
-        Ok(LocalHub { root, cache })
+        Ok(LocalHub {
+            root,
+            cache,
+            max_files: MAX_REPO_FILES,
+        })
     }
 
     /// Downloads into `<cache_dir>/<namespace>/<name>/<commit>/` instead.
@@ -63,6 +69,13 @@ impl LocalHub {
     /// evicting the least recently used revisions not in play.
     pub fn with_cache_budget(mut self, budget: CacheBudget) -> Self {
         self.cache = self.cache.with_budget(budget);
+        self
+    }
+
+    /// Refuses to download a revision of more than `max` files (default
+    /// [`MAX_REPO_FILES`]).
+    pub fn with_max_files(mut self, max: usize) -> Self {
+        self.max_files = max;
         self
     }
 
@@ -191,10 +204,10 @@ impl ModelStore for LocalHub {
             let src = src.clone();
             blocking(move || list_files(&src)).await?
         };
-        if listing.len() > MAX_REPO_FILES {
+        if listing.len() > self.max_files {
             return Err(HubError::TooManyFiles {
                 files: listing.len(),
-                max: MAX_REPO_FILES,
+                max: self.max_files,
             });
         }
         let bytes = self.revision_size(id).await?;

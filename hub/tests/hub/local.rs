@@ -170,6 +170,42 @@ async fn size_cap_refuses_before_copying() {
     assert!(model.dir.starts_with(tmp.path().join("cache")));
 }
 
+/// A store refuses a revision with more files than its cap (1,000 by
+/// default, what a model needs), before copying any; a store opened with a
+/// higher cap (a published ledger's) takes it.
+#[tokio::test]
+async fn the_file_cap_refuses_before_copying_and_can_be_raised() {
+    let tmp = tempfile::tempdir().unwrap();
+    let src = tmp.path().join("src");
+    let files: Vec<(String, Vec<u8>)> = (0..=gauntlet_hub::MAX_REPO_FILES)
+        .map(|i| {
+            (
+                format!("rounds/{i}/round.json"),
+                format!("{i}").into_bytes(),
+            )
+        })
+        .collect();
+    for (path, data) in &files {
+        let full = src.join(path);
+        std::fs::create_dir_all(full.parent().unwrap()).unwrap();
+        std::fs::write(full, data).unwrap();
+    }
+    let hub = LocalHub::open(tmp.path().join("hub"))
+        .unwrap()
+        .with_cache_dir(tmp.path().join("cache"));
+    let id = hub.upload(&src, "validator", "ledger").await.unwrap();
+    let expected = files.len();
+    let err = hub.download(&id, u64::MAX).await.unwrap_err();
+    assert!(
+        matches!(err, HubError::TooManyFiles { files: n, max } if n == expected && max == 1000),
+        "{err}"
+    );
+    assert!(!tmp.path().join("cache").exists(), "nothing may be copied");
+    let ledgers = hub.with_max_files(100_000);
+    let got = ledgers.download(&id, u64::MAX).await.unwrap();
+    assert_eq!(got.repo_hash, repo_hash_dir(&src).unwrap());
+}
+
 #[tokio::test]
 async fn a_damaged_revision_is_refused() {
     let tmp = tempfile::tempdir().unwrap();
