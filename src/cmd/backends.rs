@@ -151,17 +151,9 @@ impl HubArgs {
     /// to [`MAX_LEDGER_FILES`] files.
     pub fn open_ledgers(&self, cache: PathBuf) -> Result<Arc<dyn ModelStore>> {
         Ok(match self.hub {
-            HubKind::Local => {
-                let dir = self.hub_dir.clone().unwrap_or_else(|| home().join("hub"));
-                Arc::new(
-                    LocalHub::open(&dir)
-                        .with_context(|| format!("opening the local hub {}", dir.display()))?
-                        .with_max_files(MAX_LEDGER_FILES),
-                )
-            }
+            HubKind::Local => Arc::new(self.local_hub()?.with_max_files(MAX_LEDGER_FILES)),
             HubKind::Hf => Arc::new(
-                HfHub::from_env(cache)
-                    .context("configuring the Hugging Face Hub")?
+                hf_hub(cache)?
                     .with_repo_kind(gauntlet_hub::RepoKind::Dataset)
                     .with_max_files(MAX_LEDGER_FILES),
             ),
@@ -175,21 +167,22 @@ impl HubArgs {
         budget: CacheBudget,
     ) -> Result<Arc<dyn ModelStore>> {
         Ok(match self.hub {
-            HubKind::Local => {
-                let dir = self.hub_dir.clone().unwrap_or_else(|| home().join("hub"));
-                Arc::new(
-                    LocalHub::open(&dir)
-                        .with_context(|| format!("opening the local hub {}", dir.display()))?
-                        .with_cache_budget(budget),
-                )
-            }
-            HubKind::Hf => Arc::new(
-                HfHub::from_env(cache)
-                    .context("configuring the Hugging Face Hub")?
-                    .with_cache_budget(budget),
-            ),
+            HubKind::Local => Arc::new(self.local_hub()?.with_cache_budget(budget)),
+            HubKind::Hf => Arc::new(hf_hub(cache)?.with_cache_budget(budget)),
         })
     }
+
+    /// The local hub (`--hub-dir`, default `$GAUNTLET_HOME/hub`).
+    fn local_hub(&self) -> Result<LocalHub> {
+        let dir = self.hub_dir.clone().unwrap_or_else(|| home().join("hub"));
+        LocalHub::open(&dir).with_context(|| format!("opening the local hub {}", dir.display()))
+    }
+}
+
+/// The Hugging Face Hub of this environment (`HF_ENDPOINT`, `HF_TOKEN`),
+/// caching downloads under `cache`.
+fn hf_hub(cache: PathBuf) -> Result<HfHub> {
+    HfHub::from_env(cache).context("configuring the Hugging Face Hub")
 }
 
 impl WalletArgs {
