@@ -420,6 +420,32 @@ async fn private_items_are_committed_revealed_once_and_replayed() {
         .count();
     assert!(private_replayed >= 2, "{report}");
 
+    // The flag is not in the item hash: a ledger whose round marks every
+    // item private (its root unchanged) would escape the seed's draw. The
+    // re-run finds the draw's items missing.
+    let relabeled = dir.join("relabeled");
+    copy_dir(&ledger, &relabeled);
+    let file = relabeled
+        .join(format!("rounds/{first_sync}"))
+        .join(rounds.manifests[&first_sync].competitions[0].items.as_str());
+    let text: String = std::fs::read_to_string(&file)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let mut v: serde_json::Value = serde_json::from_str(l).unwrap();
+            v["private"] = true.into();
+            String::from_utf8(gauntlet_ledger::canonical::to_canonical(&v)).unwrap() + "\n"
+        })
+        .collect();
+    std::fs::write(&file, text).unwrap();
+    let (o, r) = run_json(
+        dir,
+        "audit",
+        &[&relabeled],
+        &["--defs", &defs, "--replay", "3"],
+    );
+    assert_fails(&o, &r, "not the committed ones");
+
     // The next round draws private items no earlier round used.
     world
         .chain

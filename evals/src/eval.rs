@@ -84,6 +84,20 @@ pub enum SampleOutput {
     ChoiceLogprobs(Vec<f32>),
 }
 
+impl SampleOutput {
+    /// Whether every number in it is finite (texts always are). A loss or
+    /// log-probability of NaN or ±inf cannot be written as JSON, so such an
+    /// output is not kept (the sample's score says what happened).
+    pub fn is_finite(&self) -> bool {
+        match self {
+            SampleOutput::Text(_) | SampleOutput::Texts(_) => true,
+            SampleOutput::Losses(v) | SampleOutput::ChoiceLogprobs(v) => {
+                v.iter().all(|x| x.is_finite())
+            }
+        }
+    }
+}
+
 impl EvalScore {
     /// Raw score = the mean of the per-sample scores that exist; none at
     /// all is [`EvalError::Empty`].
@@ -225,5 +239,18 @@ impl<E: Eval> AnyEval for E {
         })?;
         require(model, E::NAME, Eval::needs(self))?;
         self.evaluate(model, typed, progress)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SampleOutput;
+
+    #[test]
+    fn an_output_with_a_non_finite_number_is_not_finite() {
+        assert!(SampleOutput::Text("x".into()).is_finite());
+        assert!(SampleOutput::Losses(vec![0.5, 2.0]).is_finite());
+        assert!(!SampleOutput::Losses(vec![0.5, f32::NAN]).is_finite());
+        assert!(!SampleOutput::ChoiceLogprobs(vec![f32::NEG_INFINITY]).is_finite());
     }
 }

@@ -207,10 +207,33 @@ impl LedgerDir {
             return Ok(None);
         }
         let manifest = read_manifest(&dir)?;
-        match manifest.competitions.iter().find(|c| c.id == competition) {
-            Some(c) => read_items(&dir, c).map(Some),
-            None => Ok(None),
+        if manifest.sync_block != sync_block {
+            return Err(LedgerError::Malformed {
+                source_name: dir.join("round.json").display().to_string(),
+                line: 1,
+                reason: format!(
+                    "sync_block {} in the directory of round {sync_block}",
+                    manifest.sync_block
+                ),
+            });
         }
+        let Some(c) = manifest.competitions.iter().find(|c| c.id == competition) else {
+            return Ok(None);
+        };
+        let items = read_items(&dir, c)?;
+        // The items a caller gets are the ones the manifest's root commits.
+        if items.root() != c.root {
+            return Err(LedgerError::Malformed {
+                source_name: dir.join(&c.items).display().to_string(),
+                line: 1,
+                reason: format!(
+                    "the items hash to {}, round.json says {}",
+                    items.root().hex(),
+                    c.root.hex()
+                ),
+            });
+        }
+        Ok(Some(items))
     }
 }
 

@@ -23,7 +23,8 @@ pub struct Args {
     #[arg(long)]
     state: Option<PathBuf>,
     /// The validator's ledger directory, for the prompts on model pages
-    /// (default: `ledger` beside the state, when it exists; the demo's).
+    /// (default: `validator run`'s, `<state stem>-ledger` beside the state,
+    /// else the demo's `ledger` beside it, whichever exists).
     #[arg(long)]
     ledger: Option<PathBuf>,
     /// The pools file (default `$GAUNTLET_HOME/pools.sqlite`).
@@ -111,9 +112,12 @@ pub fn run(args: Args) -> Result<()> {
                 std::env::var("HF_ENDPOINT").unwrap_or_else(|_| "https://huggingface.co".into()),
             ),
         };
+        // `validator run`'s default (`<state stem>-ledger`), else the demo's
+        // (`ledger` beside the state).
         let ledger = args.ledger.clone().or_else(|| {
-            let beside = state.parent()?.join("ledger");
-            beside.is_dir().then_some(beside)
+            let run = super::validator::ledger_dir(&None, &state);
+            let demo = state.parent()?.join("ledger");
+            [run, demo].into_iter().find(|d| d.is_dir())
         });
         let sources = Sources {
             ledger,

@@ -153,11 +153,21 @@ pub fn redraw(
 }
 
 /// The first of `samples` (a record's public ones) whose item hash the drawn
-/// `items` do not give.
+/// `items` do not give. Every drawn item must be there: a record that marks
+/// some of them private (the flag is not in the item hash) fails here.
 fn difference(samples: &[&SampleEntry], items: &[gauntlet_ledger::Item]) -> Option<RerunError> {
-    if items.len() != samples.len() && !samples.is_empty() {
+    if items.len() != samples.len() {
         let at = items.len().min(samples.len());
-        let s = samples.get(at).or(samples.last())?;
+        let Some(s) = samples.get(at).or(samples.last()) else {
+            // No public sample at all, yet the seed draws items.
+            let item = items.get(at)?;
+            return Some(RerunError::NotTheDraw {
+                task: item.task.clone(),
+                index: item.index,
+                drawn: item.hash().hex(),
+                recorded: "none (every item marked private)".into(),
+            });
+        };
         return Some(RerunError::NotTheDraw {
             task: s.task.clone(),
             index: s.index,

@@ -160,6 +160,16 @@ async fn a_clearly_beaten_model_is_stopped_at_the_same_task_by_every_validator()
     );
     let unnamed = tampered(&|r| r[loud_at].benchmark = None);
     assert!(unnamed.contains("names no benchmark"), "{unnamed}");
+    // Another model stopped without naming the benchmark the round's other
+    // records name is caught too.
+    let mut silent = records[loud_at].clone();
+    silent.model.uid = 10;
+    silent.benchmark = None;
+    let sunk = tampered(&|r| r.push(silent.clone()));
+    assert!(
+        sunk.contains("model uid 10") && sunk.contains("does not name the round's benchmark"),
+        "{sunk}"
+    );
     // The benchmark stopped after its first task, where the test would not
     // stop it: another model tested against it must not be stopped either.
     let mut fake = records[good_at].clone();

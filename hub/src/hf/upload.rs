@@ -13,7 +13,7 @@
 //!    the commit: a ledger republished after each round sends only what changed. When
 //!    nothing changed, no commit is made and the parent revision is the upload's.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
@@ -96,10 +96,12 @@ pub(crate) async fn upload(
         }
         other => other?,
     };
+    let modes: HashMap<&str, &super::api::PreuploadMode> =
+        modes.iter().map(|m| (m.path.as_str(), m)).collect();
     let mut regular = Vec::new();
     let mut lfs = Vec::new();
     for file in &files {
-        match modes.iter().find(|m| m.path == file.path) {
+        match modes.get(file.path.as_str()) {
             Some(m) if m.should_ignore => {
                 tracing::warn!(path = %file.path, "the repository's .gitignore excludes this file");
             }
@@ -131,30 +133,38 @@ pub(crate) async fn upload(
         other => other?,
     };
     // What the parent already holds, byte for byte, is not sent again.
-    let held = |path: &str| parent.siblings.iter().find(|s| s.rfilename == path);
+    let held: HashMap<&str, &super::api::Sibling> = parent
+        .siblings
+        .iter()
+        .map(|s| (s.rfilename.as_str(), s))
+        .collect();
     lfs.retain(|f| {
-        held(&f.path)
+        held.get(f.path.as_str())
             .and_then(|s| s.lfs.as_ref())
             .is_none_or(|l| l.sha256 != f.sha256_hex)
     });
-    let inline: Vec<(String, PathBuf)> = regular
+    // Inline files the parent holds inline with the same size may be
+    // unchanged: only those are hashed as git blobs.
+    let candidates: Vec<(String, PathBuf, String)> = regular
         .iter()
-        .map(|f| (f.path.clone(), f.full_path.clone()))
+        .filter_map(|f| {
+            let s = held.get(f.path.as_str())?;
+            let same_size = s.lfs.is_none() && s.size == Some(f.size);
+            let id = s.blob_id.clone()?;
+            same_size.then(|| (f.path.clone(), f.full_path.clone(), id))
+        })
         .collect();
-    let blob_ids = blocking(move || {
-        inline
-            .into_iter()
-            .map(|(path, full)| Ok((path, git_blob_id(&full)?)))
-            .collect::<Result<Vec<_>, HubError>>()
+    let unchanged: HashSet<String> = blocking(move || {
+        let mut same = HashSet::new();
+        for (path, full, id) in candidates {
+            if git_blob_id(&full)? == id {
+                same.insert(path);
+            }
+        }
+        Ok::<_, HubError>(same)
     })
     .await?;
-    regular.retain(|f| {
-        let id = blob_ids
-            .iter()
-            .find(|(p, _)| *p == f.path)
-            .map(|(_, id)| id);
-        !held(&f.path).is_some_and(|s| s.lfs.is_none() && s.blob_id.as_ref() == id)
-    });
+    regular.retain(|f| !unchanged.contains(&f.path));
     super::lfs::upload_objects(http, &repo, BRANCH, &lfs).await?;
 
     let keep: HashSet<&str> = files.iter().map(|f| f.path.as_str()).collect();

@@ -167,12 +167,23 @@ fn check_round(
         samples: samples_of(bench),
     };
     let mut checked = 0;
-    for r in named {
-        if r.verdict != "evaluated" {
+    for r in group {
+        if r.verdict != "evaluated" || r.model.uid == bench_uid {
+            continue;
+        }
+        if r.benchmark != Some(bench_uid) {
+            // Not tested against the benchmark: it must not have been stopped.
+            if let Some(task) = stopped_task(r) {
+                return Err(mismatch(
+                    r,
+                    format!("task {task}: field status"),
+                    format!("stopped, but the record does not name the round's benchmark uid {bench_uid}"),
+                ));
+            }
             continue;
         }
         // Records from before statuses were kept cannot be replayed.
-        if active.tasks().iter().any(|t| status(r, &t.name).is_none()) {
+        if r.tasks.iter().all(|t| t.status.is_none()) {
             continue;
         }
         let test = Benchmark::against(

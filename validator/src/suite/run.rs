@@ -177,7 +177,13 @@ pub fn run_prepared_on(
                             details.push(TaskDetail {
                                 name: task.name.clone(),
                                 per_sample: score.per_sample,
-                                outputs: score.outputs,
+                                // Non-finite numbers cross no JSON boundary
+                                // (the sandbox's report, the ledger).
+                                outputs: score
+                                    .outputs
+                                    .into_iter()
+                                    .map(|o| o.filter(SampleOutput::is_finite))
+                                    .collect(),
                             });
                         }
                         TaskOutcome::evaluated(
