@@ -376,3 +376,43 @@ fn echoing_every_prompt_scores_as_python_does() {
     assert_eq!(s.prompt_strict, 134.0 / 541.0);
     assert_eq!(s.instruction_loose, 341.0 / 834.0);
 }
+
+#[test]
+fn every_instruction_survives_json_and_a_hostile_one_is_refused() {
+    // Each case's instruction, serialised (as a job or a published item
+    // carries it) and read back, is the same instruction.
+    for &(id, kw, ..) in CASES {
+        let ins = Instruction::parse(id, &kwargs(kw)).expect("case parses");
+        assert_eq!(
+            Instruction::parse(id, &ins.kwargs()).ok(),
+            Some(ins.clone())
+        );
+        let p = prompt(1, vec![ins]);
+        let json = serde_json::to_string(&p).expect("serialises");
+        let back: IfevalPrompt = serde_json::from_str(&json).expect("reads back");
+        assert_eq!(back, p, "{json}");
+    }
+    // What the parser refuses, the JSON form refuses too, naming the field:
+    // paragraph 0 (would index before the first paragraph), a pattern that
+    // does not compile, a language IFEval has no checker for.
+    let refused = |instruction: &str| {
+        let json = format!(r#"{{"key": 1, "prompt": "p", "instructions": [{instruction}]}}"#);
+        serde_json::from_str::<IfevalPrompt>(&json)
+            .expect_err("a hostile instruction")
+            .to_string()
+    };
+    let zeroth = refused(
+        r#"{"kind": "nth_paragraph_first_word", "num_paragraphs": 2, "nth_paragraph": 0, "first_word": "a"}"#,
+    );
+    assert!(zeroth.contains("nth_paragraph"), "{zeroth}");
+    let pattern = refused(r#"{"kind": "keywords_existence", "keywords": ["(unclosed"]}"#);
+    assert!(pattern.contains("regular expression"), "{pattern}");
+    let language = refused(r#"{"kind": "response_language", "language": "xx"}"#);
+    assert!(language.contains("language"), "{language}");
+    // Not in the parser's normal form (a capital first word is lower-cased
+    // by the parser, never stored as is).
+    let capital = refused(
+        r#"{"kind": "nth_paragraph_first_word", "num_paragraphs": 2, "nth_paragraph": 1, "first_word": "Jasper"}"#,
+    );
+    assert!(capital.contains("form"), "{capital}");
+}

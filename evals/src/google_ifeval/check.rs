@@ -171,7 +171,7 @@ fn nth_paragraph_ok(value: &str, want: usize, nth: usize, first_word: &str) -> b
     let n = parts.iter().filter(|p| !py_strip(p).is_empty()).count();
     // Python indexes the raw split (empty parts included) with a count that
     // excludes them.
-    if nth > n {
+    if nth == 0 || nth > n {
         return false;
     }
     let paragraph = py_strip(parts[nth - 1]);

@@ -2,7 +2,7 @@
 //! [`Instruction`]s, with an error naming the id and field for anything
 //! Python would reject or replace with a random draw.
 
-use serde_json::{Map, Value};
+use serde_json::{json, Map, Value};
 
 use super::error::IfevalError;
 use super::instruction::{Instruction, Relation};
@@ -113,6 +113,106 @@ impl Instruction {
         };
         a.finish()?;
         Ok(ins)
+    }
+}
+
+impl Instruction {
+    /// The dataset's kwargs of this instruction: what [`Instruction::parse`]
+    /// reads back into the same instruction.
+    pub fn kwargs(&self) -> Map<String, Value> {
+        use Instruction as I;
+        let relation = |r: &Relation| match r {
+            Relation::LessThan => "less than",
+            Relation::AtLeast => "at least",
+        };
+        let v = match self {
+            I::KeywordsExistence { keywords } => json!({ "keywords": keywords }),
+            I::KeywordsFrequency {
+                keyword,
+                frequency,
+                relation: r,
+            } => json!({ "keyword": keyword, "frequency": frequency, "relation": relation(r) }),
+            I::ForbiddenWords { forbidden_words } => json!({ "forbidden_words": forbidden_words }),
+            I::LetterFrequency {
+                letter,
+                frequency,
+                relation: r,
+            } => json!({
+                "letter": letter.to_string(),
+                "let_frequency": frequency,
+                "let_relation": relation(r),
+            }),
+            I::ResponseLanguage { language } => json!({ "language": language }),
+            I::NumberSentences {
+                num_sentences,
+                relation: r,
+            } => json!({ "num_sentences": num_sentences, "relation": relation(r) }),
+            I::NumberParagraphs { num_paragraphs } => json!({ "num_paragraphs": num_paragraphs }),
+            I::NumberWords {
+                num_words,
+                relation: r,
+            } => json!({ "num_words": num_words, "relation": relation(r) }),
+            I::NthParagraphFirstWord {
+                num_paragraphs,
+                nth_paragraph,
+                first_word,
+            } => json!({
+                "num_paragraphs": num_paragraphs,
+                "nth_paragraph": nth_paragraph,
+                "first_word": first_word,
+            }),
+            I::NumberPlaceholders { num_placeholders } => {
+                json!({ "num_placeholders": num_placeholders })
+            }
+            I::Postscript { postscript_marker } => {
+                json!({ "postscript_marker": postscript_marker })
+            }
+            I::NumberBulletLists { num_bullets } => json!({ "num_bullets": num_bullets }),
+            I::NumberHighlightedSections { num_highlights } => {
+                json!({ "num_highlights": num_highlights })
+            }
+            I::MultipleSections {
+                section_spliter,
+                num_sections,
+            } => json!({ "section_spliter": section_spliter, "num_sections": num_sections }),
+            I::RepeatPrompt { prompt_to_repeat } => json!({ "prompt_to_repeat": prompt_to_repeat }),
+            I::EndChecker { end_phrase } => json!({ "end_phrase": end_phrase }),
+            I::CapitalWordFrequency {
+                capital_frequency,
+                capital_relation,
+            } => json!({
+                "capital_frequency": capital_frequency,
+                "capital_relation": relation(capital_relation),
+            }),
+            I::ConstrainedResponse
+            | I::JsonFormat
+            | I::Title
+            | I::TwoResponses
+            | I::EnglishCapital
+            | I::EnglishLowercase
+            | I::NoComma
+            | I::Quotation => json!({}),
+        };
+        match v {
+            Value::Object(map) => map,
+            _ => Map::new(),
+        }
+    }
+
+    /// Checks an instruction that did not come from [`Instruction::parse`]
+    /// (one deserialised from a job or a published item) as `parse` would
+    /// have: it must be exactly what `parse` makes of its own kwargs.
+    pub fn validate(&self) -> Result<(), IfevalError> {
+        let again = Instruction::parse(self.id(), &self.kwargs())?;
+        if &again == self {
+            Ok(())
+        } else {
+            Err(IfevalError::BadArgument {
+                id: self.id().to_owned(),
+                field: "kwargs".to_owned(),
+                reason: "are not in the form the dataset's parser gives".to_owned(),
+            })
+        }
     }
 }
 

@@ -9,8 +9,11 @@ use serde_json::Value;
 use super::error::IfevalError;
 use super::instruction::Instruction;
 
-/// One IFEval prompt with its verifiable instructions.
+/// One IFEval prompt with its verifiable instructions. Deserialising one
+/// (a job's or a published item's JSON) validates every instruction as the
+/// dataset's parser does ([`Instruction::validate`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "UncheckedPrompt")]
 pub struct IfevalPrompt {
     /// The dataset's key.
     pub key: i64,
@@ -18,6 +21,29 @@ pub struct IfevalPrompt {
     pub prompt: String,
     /// The instructions the response must follow.
     pub instructions: Vec<Instruction>,
+}
+
+/// An [`IfevalPrompt`] as deserialised, before its instructions are checked.
+#[derive(Deserialize)]
+struct UncheckedPrompt {
+    key: i64,
+    prompt: String,
+    instructions: Vec<Instruction>,
+}
+
+impl TryFrom<UncheckedPrompt> for IfevalPrompt {
+    type Error = IfevalError;
+
+    fn try_from(raw: UncheckedPrompt) -> Result<Self, IfevalError> {
+        for instruction in &raw.instructions {
+            instruction.validate()?;
+        }
+        Ok(Self {
+            key: raw.key,
+            prompt: raw.prompt,
+            instructions: raw.instructions,
+        })
+    }
 }
 
 impl IfevalPrompt {
