@@ -45,18 +45,43 @@ fn audit(dir: &Path, ledger: &Path, defs: &str) -> (Output, serde_json::Value) {
 }
 
 /// Copies the ledger directory `from` to a fresh `to` and applies `edit` to
-/// its `ledger.jsonl` lines.
+/// its record lines, in chain order. A ledger of one round is written back to
+/// its segment (`rounds/<sync>/records.jsonl`); one of several rounds (whose
+/// lines an edit may move between rounds) to the single-file `ledger.jsonl`,
+/// its segments removed.
 fn tampered(from: &Path, to: &Path, edit: impl FnOnce(&mut Vec<String>)) -> PathBuf {
     copy_dir(from, to);
-    let file = to.join("ledger.jsonl");
-    let mut lines: Vec<String> = std::fs::read_to_string(&file)
-        .unwrap()
-        .lines()
-        .map(String::from)
+    let dir = gauntlet_ledger::LedgerDir::new(to);
+    let rounds = dir.segment_rounds().unwrap();
+    let mut lines: Vec<String> = rounds
+        .iter()
+        .flat_map(|&sync| {
+            std::fs::read_to_string(dir.records_file(sync))
+                .unwrap()
+                .lines()
+                .map(String::from)
+                .collect::<Vec<_>>()
+        })
         .collect();
     edit(&mut lines);
-    std::fs::write(&file, lines.join("\n") + "\n").unwrap();
+    let text = lines.join("\n") + "\n";
+    if let [sync] = rounds[..] {
+        std::fs::write(dir.records_file(sync), text).unwrap();
+    } else {
+        for sync in rounds {
+            std::fs::remove_file(dir.records_file(sync)).unwrap();
+        }
+        std::fs::write(dir.ledger_file(), text).unwrap();
+    }
     to.to_path_buf()
+}
+
+/// The ledger directory's records as JSON Lines, in chain order.
+fn ledger_text(dir: &Path) -> String {
+    gauntlet_ledger::LedgerDir::new(dir)
+        .read_ledger()
+        .unwrap()
+        .to_jsonl()
 }
 
 fn copy_dir(from: &Path, to: &Path) {
@@ -166,11 +191,7 @@ async fn a_round_is_audited_and_every_tampering_fails() {
         .as_str()
         .unwrap()
         .starts_with("validator-v/ledger"));
-    let text = Ledger::from_jsonl(
-        &std::fs::read_to_string(ledger.join("ledger.jsonl")).unwrap(),
-        "ledger",
-    )
-    .unwrap();
+    let text = Ledger::from_jsonl(&ledger_text(&ledger), "ledger").unwrap();
     let best = text
         .records
         .iter()
@@ -396,8 +417,7 @@ async fn private_items_are_committed_revealed_once_and_replayed() {
     .unwrap();
     assert_eq!(published.matches("\"private\":true").count(), 2);
     // Every evaluated model was scored on all seven items.
-    let text = std::fs::read_to_string(ledger.join("ledger.jsonl")).unwrap();
-    let parsed = Ledger::from_jsonl(&text, "ledger.jsonl").unwrap();
+    let parsed = Ledger::from_jsonl(&ledger_text(&ledger), "ledger").unwrap();
     for (_, r) in &parsed.records {
         if r.record.verdict == "evaluated" {
             assert_eq!(r.record.samples.len(), 7);
@@ -470,6 +490,45 @@ async fn private_items_are_committed_revealed_once_and_replayed() {
         after.iter().all(|h| !before.contains(h)),
         "a private item was used twice"
     );
+
+    // Two rounds, two segments: the whole ledger audits, and so does the
+    // second round alone, chained to the first round's last record.
+    let segments = gauntlet_ledger::LedgerDir::new(&ledger);
+    assert_eq!(
+        segments.segment_rounds().unwrap(),
+        vec![first_sync, second_sync]
+    );
+    let whole = segments.read_ledger().unwrap();
+    let first_count = whole
+        .records
+        .iter()
+        .filter(|(_, r)| r.record.round.sync_block == first_sync)
+        .count();
+    let last_of_first = whole.records[first_count - 1].1.hash();
+    let (o, r) = run_json(dir, "audit", &[&ledger], &["--defs", &defs]);
+    assert!(o.status.success(), "{r}");
+    assert_eq!(r["records"], whole.records.len());
+    assert_eq!(r["weights_checked"], true, "{r}");
+    let from = second_sync.to_string();
+    let window = ["--defs", defs.as_str(), "--from-round", from.as_str()];
+    let (o, r) = run_json(dir, "audit", &[&ledger], &window);
+    assert!(o.status.success(), "{r}");
+    assert_eq!(r["records"], whole.records.len() - first_count);
+    assert_eq!(r["anchor"], last_of_first.hex());
+    assert_eq!(r["from_round"], second_sync);
+    // One round is too short a window for the EMA from before it to have
+    // decayed: the weights are replayed, shown, and not required.
+    assert_eq!(r["weights_checked"], false, "{r}");
+    assert_eq!(r["rounds_replayed"].as_array().map(Vec::len), Some(1));
+    // The first round's segment lost: the whole ledger no longer chains, the
+    // window (which does not read it) still does.
+    let lost = dir.join("lost");
+    copy_dir(&ledger, &lost);
+    std::fs::remove_file(gauntlet_ledger::LedgerDir::new(&lost).records_file(first_sync)).unwrap();
+    let (o, r) = run_json(dir, "audit", &[&lost], &["--defs", &defs]);
+    assert_fails(&o, &r, "prev_hash");
+    let (o, r) = run_json(dir, "audit", &[&lost], &window);
+    assert!(o.status.success(), "{r}");
 }
 
 /// `gauntlet demo` on SmolLM2 (real models, real datasets, two samples per
@@ -727,8 +786,7 @@ async fn consensus_names_the_validator_that_lies() {
     let (o, r) = run_json(dir, "audit", &[&a], &extra);
     assert!(o.status.success(), "{r}");
     let replayed = r["replayed_samples"].as_array().unwrap();
-    let evaluated = std::fs::read_to_string(a.join("ledger.jsonl"))
-        .unwrap()
+    let evaluated = ledger_text(&a)
         .lines()
         .filter(|l| l.contains("\"verdict\":\"evaluated\""))
         .count();

@@ -1,14 +1,19 @@
 //! The published form of a validator's ledger: one directory.
 //!
 //! ```text
-//! DIR/ledger.jsonl                       the signed records, in hash-chain order
 //! DIR/rounds/<sync block>/round.json     the round's commitment and competition roots
 //! DIR/rounds/<sync block>/items-<id>.jsonl   competition <id>'s items, in order
+//! DIR/rounds/<sync block>/records.jsonl  the round's signed records, in hash-chain order
+//! DIR/ledger.jsonl                       (before segments) every signed record, in order
 //! ```
+//!
+//! The ledger is the round segments' records, rounds in increasing sync block: one hash chain
+//! across them. A directory without any `records.jsonl` is read from its `ledger.jsonl` (the
+//! earlier, single-file layout); one with segments ignores that file.
 //!
 //! `round.json` is `{"commitment": "gauntlet-items:1:…", "competitions": [{"id", "name",
 //! "root", "items"}], "sync_block"}`. Files are written whole to a temporary name and renamed,
-//! so a reader never sees half a file; `ledger.jsonl` is appended one whole line at a time.
+//! so a reader never sees half a file; a segment is appended one whole line at a time.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -24,11 +29,15 @@ use crate::item::ItemSet;
 use crate::sign::SignedRecord;
 use crate::verify::{Ledger, RoundKey};
 
-/// The ledger file's name in a ledger directory.
+/// The single-file ledger's name in a ledger directory (the layout before segments).
 pub const LEDGER_FILE: &str = "ledger.jsonl";
 
-/// Bytes of a ledger file read at most (records carry per-token losses: a few
-/// hundred megabytes a round at most; the file is read whole, so it is bounded).
+/// A round segment's file name in its round's directory.
+pub const RECORDS_FILE: &str = "records.jsonl";
+
+/// Bytes of a ledger read at most, all segments together (records carry per-token losses:
+/// a few hundred megabytes a round; what is read is held, so it is bounded). A longer ledger
+/// is read a window of rounds at a time ([`LedgerDir::read_ledger_from`]).
 pub const MAX_LEDGER_FILE_BYTES: u64 = 4 << 30;
 /// Bytes of a round's manifest or items file read at most.
 pub const MAX_ROUND_FILE_BYTES: u64 = 1 << 30;
@@ -107,6 +116,42 @@ impl LedgerDir {
         self.root.join("rounds").join(sync_block.to_string())
     }
 
+    /// The segment holding round `sync_block`'s records.
+    pub fn records_file(&self, sync_block: u64) -> PathBuf {
+        self.round_dir(sync_block).join(RECORDS_FILE)
+    }
+
+    /// The size in bytes of round `sync_block`'s segment (`None` when it has none).
+    pub fn records_len(&self, sync_block: u64) -> Option<u64> {
+        fs::metadata(self.records_file(sync_block))
+            .ok()
+            .map(|m| m.len())
+    }
+
+    /// The sync blocks of the rounds with a segment, in increasing order.
+    pub fn segment_rounds(&self) -> Result<Vec<u64>, LedgerError> {
+        let rounds = self.root.join("rounds");
+        if !rounds.is_dir() {
+            return Ok(Vec::new());
+        }
+        let mut out = Vec::new();
+        for entry in fs::read_dir(&rounds).map_err(io(&rounds))? {
+            let entry = entry.map_err(io(&rounds))?;
+            let Some(sync) = entry
+                .file_name()
+                .to_str()
+                .and_then(|n| n.parse::<u64>().ok())
+            else {
+                continue;
+            };
+            if entry.path().join(RECORDS_FILE).is_file() {
+                out.push(sync);
+            }
+        }
+        out.sort_unstable();
+        Ok(out)
+    }
+
     /// Writes a round's items (competitions as `(id, name, items)`) and its manifest; returns
     /// the commitment to put on chain. Writing the same round again replaces it.
     pub fn write_round(
@@ -140,10 +185,11 @@ impl LedgerDir {
         Ok(commitment)
     }
 
-    /// Appends one record to the ledger file (one whole line, flushed to disk).
+    /// Appends one record to its round's segment (one whole line, flushed to disk).
     pub fn append(&self, record: &SignedRecord) -> Result<(), LedgerError> {
-        fs::create_dir_all(&self.root).map_err(io(&self.root))?;
-        let path = self.ledger_file();
+        let dir = self.round_dir(record.record.round.sync_block);
+        fs::create_dir_all(&dir).map_err(io(&dir))?;
+        let path = dir.join(RECORDS_FILE);
         let mut f = fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -155,29 +201,126 @@ impl LedgerDir {
         f.sync_all().map_err(io(&path))
     }
 
-    /// Replaces the ledger file with these records (an export from the validator's state).
+    /// Writes round `sync_block`'s segment whole: these lines (signed records of that
+    /// round, in chain order, each already checked by the caller), replacing it.
+    pub fn write_segment(&self, sync_block: u64, lines: &[String]) -> Result<(), LedgerError> {
+        let dir = self.round_dir(sync_block);
+        fs::create_dir_all(&dir).map_err(io(&dir))?;
+        let mut text = String::with_capacity(lines.iter().map(|l| l.len() + 1).sum());
+        for line in lines {
+            text.push_str(line);
+            text.push('\n');
+        }
+        write_atomic(&dir.join(RECORDS_FILE), text.as_bytes())
+    }
+
+    /// Replaces the ledger with these records (in chain order): each round's segment is
+    /// written, and the single-file `ledger.jsonl` of the earlier layout removed. A round's
+    /// records must follow one another in the chain, or the segments would not read back
+    /// in the chain's order: that is refused.
     pub fn write_ledger<'a>(
         &self,
         records: impl IntoIterator<Item = &'a SignedRecord>,
     ) -> Result<(), LedgerError> {
-        fs::create_dir_all(&self.root).map_err(io(&self.root))?;
-        let mut text = String::new();
+        let mut segments: Vec<(u64, Vec<String>)> = Vec::new();
         for r in records {
-            text.push_str(&r.to_line());
-            text.push('\n');
+            let sync = r.record.round.sync_block;
+            match segments.last_mut() {
+                Some((last, lines)) if *last == sync => lines.push(r.to_line()),
+                Some((last, _)) if *last > sync => {
+                    return Err(LedgerError::Encode(format!(
+                        "a record of round {sync} follows one of round {last}: segments by \
+                         round would not keep the chain's order"
+                    )))
+                }
+                _ => segments.push((sync, vec![r.to_line()])),
+            }
         }
-        write_atomic(&self.ledger_file(), text.as_bytes())
+        for (sync, lines) in &segments {
+            self.write_segment(*sync, lines)?;
+        }
+        self.remove_single_file()
     }
 
-    /// Reads the ledger file.
-    pub fn read_ledger(&self) -> Result<Ledger, LedgerError> {
+    /// Removes the earlier layout's `ledger.jsonl` (once every record is in a segment).
+    pub fn remove_single_file(&self) -> Result<(), LedgerError> {
         let path = self.ledger_file();
-        let text = read_capped(&path, MAX_LEDGER_FILE_BYTES)?;
-        Ledger::from_jsonl(&text, &path.display().to_string())
+        match fs::remove_file(&path) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(io(&path)(e)),
+        }
+    }
+
+    /// Reads the whole ledger: every segment in round order, or (with none) `ledger.jsonl`.
+    pub fn read_ledger(&self) -> Result<Ledger, LedgerError> {
+        self.read_ledger_from(None)
+    }
+
+    /// Reads the ledger's rounds from `first` (a sync block) on; `None` reads them all. The
+    /// segments read must hold at most [`MAX_LEDGER_FILE_BYTES`] together. A window's first
+    /// record chains to a record before it: verify it with [`crate::Expectations::start`].
+    pub fn read_ledger_from(&self, first: Option<u64>) -> Result<Ledger, LedgerError> {
+        let rounds = self.segment_rounds()?;
+        if rounds.is_empty() {
+            let path = self.ledger_file();
+            let text = read_capped(&path, MAX_LEDGER_FILE_BYTES)?;
+            let mut ledger = Ledger::from_jsonl(&text, &path.display().to_string())?;
+            if let Some(first) = first {
+                ledger
+                    .records
+                    .retain(|(_, r)| r.record.round.sync_block >= first);
+            }
+            return Ok(ledger);
+        }
+        let mut ledger = Ledger {
+            source_name: self.root.display().to_string(),
+            ..Ledger::default()
+        };
+        let mut left = MAX_LEDGER_FILE_BYTES;
+        for sync in rounds.into_iter().filter(|s| first.is_none_or(|f| *s >= f)) {
+            let path = self.records_file(sync);
+            let text = read_capped(&path, left).map_err(|e| match e {
+                LedgerError::Io { path, reason } if reason.starts_with("longer than") => {
+                    LedgerError::Io {
+                        path,
+                        reason: format!(
+                            "the segments read hold more than {MAX_LEDGER_FILE_BYTES} bytes \
+                             together: read the ledger from a later round"
+                        ),
+                    }
+                }
+                other => other,
+            })?;
+            left -= text.len() as u64;
+            let name = path.display().to_string();
+            let segment = Ledger::from_jsonl(&text, &name)?;
+            if let Some((_, r)) = segment
+                .records
+                .iter()
+                .find(|(_, r)| r.record.round.sync_block != sync)
+            {
+                return Err(LedgerError::Malformed {
+                    source_name: name,
+                    line: 1,
+                    reason: format!(
+                        "a record of round {} in the segment of round {sync}",
+                        r.record.round.sync_block
+                    ),
+                });
+            }
+            ledger.push_segment(name, segment.records);
+        }
+        Ok(ledger)
     }
 
     /// Reads every published round: manifests by sync block, and items by round key.
     pub fn read_rounds(&self) -> Result<PublishedRounds, LedgerError> {
+        self.read_rounds_from(None)
+    }
+
+    /// Reads the published rounds from `first` (a sync block) on; `None` reads them all.
+    pub fn read_rounds_from(&self, first: Option<u64>) -> Result<PublishedRounds, LedgerError> {
         let mut out = PublishedRounds::default();
         let rounds = self.root.join("rounds");
         if !rounds.exists() {
@@ -185,7 +328,22 @@ impl LedgerDir {
         }
         for entry in fs::read_dir(&rounds).map_err(io(&rounds))? {
             let dir = entry.map_err(io(&rounds))?.path();
+            // A round whose items were not published (its records may be).
+            if !dir.join("round.json").is_file() {
+                continue;
+            }
+            let named = dir
+                .file_name()
+                .and_then(|n| n.to_str()?.parse::<u64>().ok());
+            if let (Some(first), Some(sync)) = (first, named) {
+                if sync < first {
+                    continue;
+                }
+            }
             let manifest = read_manifest(&dir)?;
+            if first.is_some_and(|f| manifest.sync_block < f) {
+                continue;
+            }
             for c in &manifest.competitions {
                 let items = read_items(&dir, c)?;
                 out.items.insert((manifest.sync_block, c.id), items);
@@ -288,6 +446,7 @@ mod tests {
     use crate::item::Item;
     use crate::sign::KeypairSigner;
     use crate::testing::record_for;
+    use crate::verify::Expectations;
 
     #[test]
     fn a_round_and_its_records_read_back() {
@@ -321,6 +480,96 @@ mod tests {
             None
         );
         assert_eq!(dir.read_round_items(7201, 1).expect("no such round"), None);
+    }
+
+    /// Five records over rounds 7200, 7560 and 7920 (two, two, one), chained.
+    fn three_rounds() -> Vec<SignedRecord> {
+        let items = ItemSet {
+            items: vec![Item {
+                task: "t".into(),
+                index: 0,
+                item: serde_json::json!({"text": "a"}),
+                private: false,
+            }],
+        };
+        let signer = KeypairSigner::from_seed(&[3; 32]).expect("key");
+        let mut prev = Digest::ZERO;
+        let mut out = Vec::new();
+        for (uid, sync) in [(1, 7200), (2, 7200), (1, 7560), (2, 7560), (1, 7920)] {
+            let mut record = record_for(&items, uid, &[0.25], prev);
+            record.round.sync_block = sync;
+            let signed = SignedRecord::sign(record, &signer).expect("sign");
+            prev = signed.hash();
+            out.push(signed);
+        }
+        out
+    }
+
+    #[test]
+    fn a_ledger_is_written_as_round_segments_and_read_back_in_chain_order() {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let dir = LedgerDir::new(tmp.path().join("ledger"));
+        // An earlier single-file ledger is read while there is no segment...
+        let records = three_rounds();
+        fs::create_dir_all(dir.path()).expect("dir");
+        let single: String = records[..2].iter().map(|r| r.to_line() + "\n").collect();
+        fs::write(dir.ledger_file(), single).expect("single file");
+        assert_eq!(dir.read_ledger().expect("single").records.len(), 2);
+        // ...and replaced by the segments.
+        dir.write_ledger(&records).expect("write");
+        assert!(!dir.ledger_file().exists());
+        assert_eq!(
+            dir.segment_rounds().expect("rounds"),
+            vec![7200, 7560, 7920]
+        );
+        let ledger = dir.read_ledger().expect("read");
+        let read: Vec<&SignedRecord> = ledger.records.iter().map(|(_, r)| r).collect();
+        assert_eq!(read, records.iter().collect::<Vec<_>>());
+        assert_eq!(ledger.verify(&Default::default()).expect("chain"), 5);
+        // Lines are numbered within each segment, and errors name it.
+        let lines: Vec<usize> = ledger.records.iter().map(|(l, _)| *l).collect();
+        assert_eq!(lines, [1, 2, 1, 2, 1]);
+        assert!(ledger.source_of(3).ends_with("rounds/7560/records.jsonl"));
+        // A window of rounds verifies from the hash before it.
+        let window = dir.read_ledger_from(Some(7560)).expect("window");
+        assert_eq!(window.records.len(), 3);
+        window
+            .verify(&Expectations {
+                start: Some(records[1].hash()),
+                ..Default::default()
+            })
+            .expect("window chain");
+        // A round's segment lost: the chain breaks at the next round's first
+        // record, in its own file.
+        fs::remove_file(dir.records_file(7560)).expect("remove");
+        let broken = dir.read_ledger().expect("read").verify(&Default::default());
+        let err = broken.expect_err("a segment missing").to_string();
+        assert!(err.contains("rounds/7920/records.jsonl line 1"), "{err}");
+        assert!(err.contains("prev_hash"), "{err}");
+        // A record of another round in a segment is refused on reading.
+        let moved = records[0].to_line() + "\n";
+        fs::write(dir.records_file(7920), moved).expect("write");
+        let err = dir.read_ledger().expect_err("misplaced").to_string();
+        assert!(
+            err.contains("a record of round 7200 in the segment of round 7920"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn records_of_a_round_after_a_later_round_are_refused() {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let dir = LedgerDir::new(tmp.path().join("ledger"));
+        let mut records = three_rounds();
+        records.swap(1, 2);
+        let err = dir
+            .write_ledger(&records)
+            .expect_err("interleaved")
+            .to_string();
+        assert!(
+            err.contains("a record of round 7200 follows one of round 7560"),
+            "{err}"
+        );
     }
 
     #[test]

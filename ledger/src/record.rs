@@ -81,9 +81,15 @@ pub enum Output {
     /// One generated text per prompt of the sample (the synthetic IFEval's pair).
     Texts(Vec<String>),
     /// Per-token losses (negative log-probabilities, nats) of the scored tokens, as the
-    /// runtime computed them (f32 values, written exactly): the sample's score is their mean,
-    /// summed in order in f64.
+    /// runtime computed them (f32 values, written exactly as JSON numbers): the sample's score
+    /// is their mean, summed in order in f64. Records written before
+    /// [`Output::LossesF32`] hold these; validators now write the packed form.
     Losses(#[serde(deserialize_with = "exact::vec")] Vec<f64>),
+    /// The same per-token losses, packed: each value is an `f32`, and the JSON holds their
+    /// little-endian bytes in standard base64 (`{"losses_f32": "…"}`), about a quarter of
+    /// the JSON numbers' size. The sample's score is their mean, widened to f64 and summed in
+    /// order. Writing a value that is not a finite `f32` fails.
+    LossesF32(#[serde(with = "packed")] Vec<f64>),
     /// The log-probability of each choice's letter, in choice order (multiple choice by
     /// log-likelihood; f32 values, written exactly).
     ChoiceLogprobs(#[serde(deserialize_with = "exact::vec")] Vec<f64>),
@@ -94,14 +100,22 @@ impl Output {
     /// [`Output::Losses`] (summed in order in f64, `None` when empty). Other outputs need the
     /// item (the answer, the rules) to score.
     pub fn implied_score(&self) -> Option<f64> {
-        match self {
-            Output::Losses(l) if !l.is_empty() => {
+        match self.losses() {
+            Some(l) if !l.is_empty() => {
                 let mut sum = 0.0;
                 for x in l {
                     sum += x;
                 }
                 Some(sum / l.len() as f64)
             }
+            _ => None,
+        }
+    }
+
+    /// The per-token losses, in either form.
+    pub fn losses(&self) -> Option<&[f64]> {
+        match self {
+            Output::Losses(l) | Output::LossesF32(l) => Some(l),
             _ => None,
         }
     }
@@ -223,5 +237,50 @@ mod exact {
             .map(parse)
             .collect::<Result<_, D::Error>>()
             .map_err(D::Error::custom)
+    }
+}
+
+/// [`Output::LossesF32`]'s packing: `f32` little-endian bytes in standard base64.
+mod packed {
+    use base64::engine::general_purpose::STANDARD;
+    use base64::Engine as _;
+    use serde::de::Error as _;
+    use serde::ser::Error as _;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub(super) fn serialize<S: Serializer>(values: &[f64], s: S) -> Result<S::Ok, S::Error> {
+        let mut bytes = Vec::with_capacity(values.len() * 4);
+        for &x in values {
+            let narrow = x as f32;
+            if !narrow.is_finite() || f64::from(narrow) != x {
+                return Err(S::Error::custom(format!("{x} is not a finite f32")));
+            }
+            bytes.extend_from_slice(&narrow.to_le_bytes());
+        }
+        s.serialize_str(&STANDARD.encode(bytes))
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<f64>, D::Error> {
+        let text: &'de str = <&str>::deserialize(d)?;
+        let bytes = STANDARD
+            .decode(text)
+            .map_err(|e| D::Error::custom(format!("losses_f32: not base64: {e}")))?;
+        if bytes.len() % 4 != 0 {
+            return Err(D::Error::custom(format!(
+                "losses_f32: {} bytes, not whole f32 values",
+                bytes.len()
+            )));
+        }
+        bytes
+            .chunks_exact(4)
+            .map(|c| {
+                let x = f32::from_le_bytes([c[0], c[1], c[2], c[3]]);
+                if x.is_finite() {
+                    Ok(f64::from(x))
+                } else {
+                    Err(D::Error::custom(format!("losses_f32: {x} is not finite")))
+                }
+            })
+            .collect()
     }
 }

@@ -25,6 +25,9 @@ pub struct Ledger {
     pub source_name: String,
     /// The records, each with its 1-based line.
     pub records: Vec<(usize, SignedRecord)>,
+    /// For a ledger read from several files (round segments): the index of the first record
+    /// of each file, with its name, in order. Empty when every record is from `source_name`.
+    pub segments: Vec<(usize, String)>,
 }
 
 /// What a ledger is checked against; each part is optional.
@@ -54,7 +57,23 @@ impl Ledger {
         Ok(Ledger {
             source_name: source_name.to_string(),
             records,
+            segments: Vec::new(),
         })
+    }
+
+    /// Appends one file's records (lines numbered within that file).
+    pub fn push_segment(&mut self, name: String, records: Vec<(usize, SignedRecord)>) {
+        self.segments.push((self.records.len(), name));
+        self.records.extend(records);
+    }
+
+    /// The file record `index` was read from.
+    pub fn source_of(&self, index: usize) -> &str {
+        self.segments
+            .iter()
+            .rev()
+            .find(|(start, _)| *start <= index)
+            .map_or(self.source_name.as_str(), |(_, name)| name.as_str())
     }
 
     /// The ledger as JSON Lines, one record per line.
@@ -70,8 +89,8 @@ impl Ledger {
     /// Verifies every record (see the module documentation); returns how many were checked.
     pub fn verify(&self, expect: &Expectations<'_>) -> Result<usize, LedgerError> {
         let mut prev = expect.start.unwrap_or(Digest::ZERO);
-        for (line, record) in &self.records {
-            let at = record.locus(&self.source_name, *line);
+        for (index, (line, record)) in self.records.iter().enumerate() {
+            let at = record.locus(self.source_of(index), *line);
             record.verify(&at)?;
             if let Some(v) = expect.validator {
                 if record.record.validator.hotkey != v {

@@ -184,7 +184,30 @@ fn outputs_round_trip_and_a_loss_score_must_be_the_mean_of_its_losses() {
     r.samples[1].output = Some(Output::Text("The answer is B".into()));
     r.samples[2].output = Some(Output::ChoiceLogprobs(vec![f64::from(-0.5f32), -3.25]));
     r.samples[3].output = Some(Output::Texts(vec!["one".into(), "<b>two</b>".into()]));
+    // The packed form: the same losses, the same mean, a quarter of the text.
+    r.samples[4].output = Some(Output::LossesF32(losses.clone()));
+    r.samples[4].score = Some(mean);
     assert_eq!(sign_and_check(r.clone()).expect("honest"), 1);
+    let packed = serde_json::to_string(&Output::LossesF32(losses.clone())).expect("packs");
+    assert_eq!(packed, r#"{"losses_f32":"mh8WQM3MzD0AAOBA"}"#);
+    let unpacked: Output = serde_json::from_str(&packed).expect("reads back");
+    assert_eq!(unpacked.implied_score(), Some(mean));
+    // A value no f32 holds is not packed; a hostile packing is refused.
+    let wide = serde_json::to_string(&Output::LossesF32(vec![0.1]));
+    assert!(wide
+        .expect_err("not an f32")
+        .to_string()
+        .contains("not a finite f32"));
+    for (bad, why) in [
+        (r#"{"losses_f32":"AAAAAAA="}"#, "not whole f32 values"),
+        (r#"{"losses_f32":"not base64!"}"#, "not base64"),
+        (r#"{"losses_f32":"AADAfw=="}"#, "not finite"),
+    ] {
+        let err = serde_json::from_str::<Output>(bad)
+            .expect_err(bad)
+            .to_string();
+        assert!(err.contains(why), "{bad}: {err}");
+    }
 
     // A validator that signs a score its own losses do not give is caught.
     r.samples[0].score = Some(mean + 1e-9);
@@ -374,10 +397,11 @@ fn publish(dir: &gauntlet_ledger::LedgerDir) -> ItemSet {
     }
     let mean = total / losses.len() as f64;
     let outputs = [
-        Output::Losses(losses),
+        Output::Losses(losses.clone()),
         Output::Text("« B » \u{7f}\u{2028}\n\t\u{1}".into()),
         Output::ChoiceLogprobs(vec![f64::from(-0.3f32), f64::from(-7.25f32)]),
         Output::Texts(vec!["un".into(), "\"deux\"".into()]),
+        Output::LossesF32(losses),
     ];
     for (uid, scores) in [
         (
@@ -399,6 +423,7 @@ fn publish(dir: &gauntlet_ledger::LedgerDir) -> ItemSet {
                 sample.output = Some(output.clone());
             }
             record.samples[0].score = Some(mean);
+            record.samples[4].score = Some(mean);
         }
         let s = SignedRecord::sign(record, &signer).expect("sign");
         prev = s.hash();
@@ -447,13 +472,13 @@ fn the_python_reference_verifies_and_catches_a_changed_score() {
     assert_eq!(summary["head"], ledger.records[1].1.hash().hex());
 
     // One score changed, the line's hash fixed up: Python must refuse it.
-    let text = std::fs::read_to_string(dir.ledger_file()).expect("read");
+    let text = std::fs::read_to_string(dir.records_file(7200)).expect("read");
     let text = edit_line(&text, 1, |v| {
         v["record"]["samples"][0]["score"] = json!(0.5);
         let bytes = gauntlet_ledger::canonical::to_canonical(&v["record"]);
         v["hash"] = json!(Digest::of(&bytes).hex());
     });
-    std::fs::write(dir.ledger_file(), text).expect("write");
+    std::fs::write(dir.records_file(7200), text).expect("write");
     let out = std::process::Command::new(&python)
         .args([script.to_str().expect("utf8"), path])
         .output()

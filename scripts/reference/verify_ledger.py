@@ -5,8 +5,9 @@ Written from docs/LEDGER.md alone, as a third party would:
 
     python verify_ledger.py DIR [--validator SS58] [--commitment STRING]
 
-checks every record of DIR/ledger.jsonl (its hash, its sr25519 signature by the validator's
-hotkey, the hash chain from zero), every published round under DIR/rounds/ (each
+checks every record of the ledger (the segments DIR/rounds/<sync block>/records.jsonl, rounds
+in increasing sync block, or, where there is none, the single file DIR/ledger.jsonl): its
+hash, its sr25519 signature by the validator's hotkey, the hash chain from zero; every published round under DIR/rounds/ (each
 competition's items hash to its root; the round's commitment is the root of those roots), and
 that every record's items_root is its round's committed root and its samples are the items.
 --validator requires every record to be signed by that hotkey; --commitment (repeatable)
@@ -14,9 +15,11 @@ requires the round it names to match that on-chain string. Prints a JSON summary
 first failure prints the reason on stderr and exits 1.
 """
 
+import base64
 import hashlib
 import json
 import os
+import struct
 import sys
 
 from bittensor_wallet import Keypair
@@ -63,6 +66,8 @@ def read_rounds(root):
         return manifests, items
     for name in sorted(os.listdir(rounds)):
         path = os.path.join(rounds, name, "round.json")
+        if not os.path.isfile(path):
+            continue  # a round whose items were not published (its records are still checked)
         with open(path, encoding="utf-8") as f:
             manifest = json.load(f)
         sync = manifest["sync_block"]
@@ -83,6 +88,34 @@ def read_rounds(root):
     return manifests, items
 
 
+def output_losses(output):
+    """A sample's per-token losses: JSON numbers, or packed f32 (little-endian, base64)."""
+    if "losses_f32" in output:
+        raw = base64.b64decode(output["losses_f32"], validate=True)
+        if len(raw) % 4:
+            raise Failure(f"losses_f32: {len(raw)} bytes, not whole f32 values")
+        return list(struct.unpack(f"<{len(raw) // 4}f", raw))
+    return output.get("losses")
+
+
+def ledger_lines(root):
+    """(file name, 1-based line, line) of every record, in chain order."""
+    rounds = os.path.join(root, "rounds")
+    segments = []
+    if os.path.isdir(rounds):
+        for name in os.listdir(rounds):
+            path = os.path.join(rounds, name, "records.jsonl")
+            if name.isdigit() and os.path.isfile(path):
+                segments.append((int(name), f"rounds/{name}/records.jsonl", path))
+    segments.sort()
+    files = [(name, path) for _, name, path in segments] or [("ledger.jsonl", os.path.join(root, "ledger.jsonl"))]
+    for name, path in files:
+        with open(path, encoding="utf-8") as f:
+            for n, line in enumerate(f, 1):
+                if line.strip():
+                    yield name, n, line
+
+
 def verify(root, validator=None, commitments=()):
     manifests, items = read_rounds(root)
     for c in commitments:
@@ -94,54 +127,51 @@ def verify(root, validator=None, commitments=()):
             raise Failure(f"round {sync}: published commitment {manifests[sync]['commitment']!r} is not the on-chain {c!r}")
     prev = "00" * 32
     count = 0
-    with open(os.path.join(root, "ledger.jsonl"), encoding="utf-8") as f:
-        for n, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                entry = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise Failure(f"ledger.jsonl line {n}: malformed: {e}")
-            rec = entry["record"]
-            where = f"line {n}: round {rec['round']['sync_block']} competition {rec['competition']['id']} model uid {rec['model']['uid']}"
-            data = canonical(rec)
-            if hashlib.sha256(data).hexdigest() != entry["hash"]:
-                raise Failure(f"{where}: field hash does not match the record")
-            hotkey = rec["validator"]["hotkey"]
-            if validator is not None and hotkey != validator:
-                raise Failure(f"{where}: field validator.hotkey: {hotkey}, expected {validator}")
-            key = Keypair(ss58_address=hotkey)
-            if key.public_key.hex() != rec["validator"]["public_key"]:
-                raise Failure(f"{where}: field validator.public_key is not {hotkey}'s")
-            sig = bytes.fromhex(entry["signature"].removeprefix("0x"))
-            if not key.verify(data, sig):
-                raise Failure(f"{where}: field signature: not {hotkey}'s signature of this record")
-            if rec["prev_hash"] != prev:
-                raise Failure(f"{where}: field prev_hash: expected {prev}, found {rec['prev_hash']}")
-            prev = entry["hash"]
-            for s in rec["samples"]:
-                losses = (s.get("output") or {}).get("losses")
-                if losses:
-                    # In order, one addition at a time (not sum(): Python 3.12's is compensated).
-                    total = 0.0
-                    for x in losses:
-                        total += x
-                    if s["score"] != total / len(losses):
-                        raise Failure(f"{where}: sample {s['task']}#{s['index']}: field score: {s['score']} is not the mean of its losses, {total / len(losses)}")
-            sync, comp = rec["round"]["sync_block"], rec["competition"]["id"]
-            manifest = manifests.get(sync)
-            if manifest is not None:
-                roots = {c["id"]: c["root"] for c in manifest["competitions"]}
-                if roots.get(comp) != rec["items_root"]:
-                    raise Failure(f"{where}: field items_root: {rec['items_root']} is not the committed {roots.get(comp)}")
-                its = items[(sync, comp)]
-                if rec["samples"]:
-                    if len(rec["samples"]) != len(its):
-                        raise Failure(f"{where}: field samples: {len(rec['samples'])} samples for {len(its)} items")
-                    for s, it in zip(rec["samples"], its):
-                        if (s["task"], s["index"]) != (it["task"], it["index"]) or s["item_hash"] != item_hash(it).hex():
-                            raise Failure(f"{where}: sample {it['task']}#{it['index']}: field item_hash does not match the item")
-            count += 1
+    for name, n, line in ledger_lines(root):
+        try:
+            entry = json.loads(line)
+        except json.JSONDecodeError as e:
+            raise Failure(f"{name} line {n}: malformed: {e}")
+        rec = entry["record"]
+        where = f"{name} line {n}: round {rec['round']['sync_block']} competition {rec['competition']['id']} model uid {rec['model']['uid']}"
+        data = canonical(rec)
+        if hashlib.sha256(data).hexdigest() != entry["hash"]:
+            raise Failure(f"{where}: field hash does not match the record")
+        hotkey = rec["validator"]["hotkey"]
+        if validator is not None and hotkey != validator:
+            raise Failure(f"{where}: field validator.hotkey: {hotkey}, expected {validator}")
+        key = Keypair(ss58_address=hotkey)
+        if key.public_key.hex() != rec["validator"]["public_key"]:
+            raise Failure(f"{where}: field validator.public_key is not {hotkey}'s")
+        sig = bytes.fromhex(entry["signature"].removeprefix("0x"))
+        if not key.verify(data, sig):
+            raise Failure(f"{where}: field signature: not {hotkey}'s signature of this record")
+        if rec["prev_hash"] != prev:
+            raise Failure(f"{where}: field prev_hash: expected {prev}, found {rec['prev_hash']}")
+        prev = entry["hash"]
+        for s in rec["samples"]:
+            losses = output_losses(s.get("output") or {})
+            if losses:
+                # In order, one addition at a time (not sum(): Python 3.12's is compensated).
+                total = 0.0
+                for x in losses:
+                    total += x
+                if s["score"] != total / len(losses):
+                    raise Failure(f"{where}: sample {s['task']}#{s['index']}: field score: {s['score']} is not the mean of its losses, {total / len(losses)}")
+        sync, comp = rec["round"]["sync_block"], rec["competition"]["id"]
+        manifest = manifests.get(sync)
+        if manifest is not None:
+            roots = {c["id"]: c["root"] for c in manifest["competitions"]}
+            if roots.get(comp) != rec["items_root"]:
+                raise Failure(f"{where}: field items_root: {rec['items_root']} is not the committed {roots.get(comp)}")
+            its = items[(sync, comp)]
+            if rec["samples"]:
+                if len(rec["samples"]) != len(its):
+                    raise Failure(f"{where}: field samples: {len(rec['samples'])} samples for {len(its)} items")
+                for s, it in zip(rec["samples"], its):
+                    if (s["task"], s["index"]) != (it["task"], it["index"]) or s["item_hash"] != item_hash(it).hex():
+                        raise Failure(f"{where}: sample {it['task']}#{it['index']}: field item_hash does not match the item")
+        count += 1
     return {"records": count, "rounds": len(manifests), "head": prev}
 
 

@@ -57,6 +57,13 @@ pub struct Args {
     /// signer of its first record.
     #[arg(long)]
     validator: Option<String>,
+    /// Audit only the rounds from this sync block on (a ledger too long to
+    /// hold whole): the window's first record must chain to a record before
+    /// it, whose hash is taken as given (the report's `anchor`), and the
+    /// weights are replayed from the window's first round (they match the
+    /// chain once the scores from before it have decayed out of the EMA).
+    #[arg(long, value_name = "SYNC_BLOCK")]
+    from_round: Option<u64>,
     /// Print the report as JSON on stdout (also on failure, with `ok: false`).
     #[arg(long)]
     json: bool,
@@ -72,6 +79,11 @@ pub(crate) struct Report {
     pub validator: String,
     records: usize,
     rounds: usize,
+    /// With `--from-round`: the first round audited.
+    from_round: Option<u64>,
+    /// With `--from-round`: the hash the window's first record chains to,
+    /// taken as given.
+    anchor: Option<String>,
     /// The round whose commitment is on chain now (older ones are superseded).
     committed_round: Option<u64>,
     /// The weights the ledger gives after its last round, by uid.
@@ -80,6 +92,11 @@ pub(crate) struct Report {
     chain_weights: Vec<(u16, u16)>,
     /// The round whose replayed weights equal the chain's.
     weights_match_round: Option<u64>,
+    /// Whether the weights on chain were required to follow from the
+    /// ledger: always for a whole ledger; for a window (`--from-round`) only
+    /// once it holds [`ema_settle_rounds`] rounds, since the EMA from before
+    /// it is unknown.
+    weights_checked: bool,
     rounds_replayed: Vec<ReplayedRound>,
     /// Models whose sequential-test decisions (stopped early, or run to the
     /// end) were replayed from the ledger and found to follow from it.
@@ -121,6 +138,7 @@ pub fn run(args: Args) -> Result<()> {
         chain: &args.chain,
         defs: args.defs.as_deref(),
         validator: args.validator.as_deref(),
+        from_round: args.from_round,
     };
     let outcome = runtime.block_on(async {
         let (ledger, registry) = check(&target, &mut report).await?;
@@ -133,15 +151,32 @@ pub fn run(args: Args) -> Result<()> {
     if args.json {
         print_json(&report)?;
     } else if report.ok {
+        let weights = if report.weights_checked {
+            format!(
+                "weights on chain are the ledger's after round {}",
+                report
+                    .weights_match_round
+                    .map_or("-".into(), |r| r.to_string())
+            )
+        } else {
+            format!(
+                "weights not checked (a window of {} rounds; the EMA from before it settles \
+                 after {})",
+                report.rounds_replayed.len(),
+                ema_settle_rounds()
+            )
+        };
         println!(
             "audit passed: {} records of {} over {} rounds; items commitment of round {} on chain; \
-             weights on chain are the ledger's after round {}",
+             {weights}",
             report.records,
             report.validator,
             report.rounds,
             report.committed_round.map_or("-".into(), |r| r.to_string()),
-            report.weights_match_round.map_or("-".into(), |r| r.to_string()),
         );
+        if let (Some(from), Some(anchor)) = (report.from_round, &report.anchor) {
+            println!("from round {from} on, chained to the record with hash {anchor}");
+        }
         if !report.replayed_samples.is_empty() {
             println!(
                 "{} samples re-run with the local runtime agree with the ledger (tolerance {})",
@@ -182,14 +217,25 @@ async fn fetch_ledger(hub: &HubArgs, spec: &str) -> Result<PathBuf> {
 }
 
 /// A ledger and the directory its rounds are published in: `path` is a
-/// ledger directory (its `ledger.jsonl`), or a records table exported by
+/// ledger directory (its round segments), or a records table exported by
 /// `gauntlet ledger export` (`*.parquet`, its rounds in the same directory).
 pub(crate) fn read(path: &Path) -> Result<(LedgerDir, Ledger)> {
+    read_from(path, None)
+}
+
+/// [`read`], keeping only the rounds from `first` (a sync block) on.
+pub(crate) fn read_from(path: &Path, first: Option<u64>) -> Result<(LedgerDir, Ledger)> {
     let dir = ledger_dir(path);
     if is_parquet(path) {
-        return Ok((dir, super::parquet::read_ledger(path)?));
+        let mut ledger = super::parquet::read_ledger(path)?;
+        if let Some(first) = first {
+            ledger
+                .records
+                .retain(|(_, r)| r.record.round.sync_block >= first);
+        }
+        return Ok((dir, ledger));
     }
-    let ledger = dir.read_ledger()?;
+    let ledger = dir.read_ledger_from(first)?;
     Ok((dir, ledger))
 }
 
@@ -217,15 +263,32 @@ pub(crate) struct Target<'a> {
     pub defs: Option<&'a Path>,
     /// The validator that must have signed it (default: its signer).
     pub validator: Option<&'a str>,
+    /// Only the rounds from this sync block on (`--from-round`).
+    pub from_round: Option<u64>,
 }
 
 /// Every check but the re-runs; on success, the ledger and the registry it
 /// was scored with.
 pub(crate) async fn check(t: &Target<'_>, report: &mut Report) -> Result<(Ledger, Registry)> {
-    let (dir, ledger) = read(t.ledger)?;
-    let published = dir.read_rounds()?;
+    let (dir, ledger) = read_from(t.ledger, t.from_round)?;
+    let published = dir.read_rounds_from(t.from_round)?;
     report.records = ledger.records.len();
     report.rounds = published.manifests.len();
+    // A window chains to the record before it, taken as given.
+    let start = match t.from_round {
+        Some(first) => {
+            let head = ledger.records.first().ok_or_else(|| {
+                anyhow!(
+                    "{} holds no record from round {first} on",
+                    dir.path().display()
+                )
+            })?;
+            report.from_round = Some(first);
+            report.anchor = Some(head.1.record.prev_hash.hex());
+            Some(head.1.record.prev_hash)
+        }
+        None => None,
+    };
     check_rounds(&published)?;
     let validator = match t.validator {
         Some(v) => v.to_string(),
@@ -237,7 +300,7 @@ pub(crate) async fn check(t: &Target<'_>, report: &mut Report) -> Result<(Ledger
     // so a record signed by another key is named before the chain is asked.
     ledger.verify(&Expectations {
         validator: Some(&validator),
-        start: None,
+        start,
         committed_roots: None,
         items: Some(&published.items),
     })?;
@@ -283,7 +346,7 @@ pub(crate) async fn check(t: &Target<'_>, report: &mut Report) -> Result<(Ledger
         .collect();
     ledger.verify(&Expectations {
         validator: Some(&validator),
-        start: None,
+        start,
         committed_roots: Some(&roots),
         items: Some(&published.items),
     })?;
@@ -308,7 +371,15 @@ pub(crate) async fn check(t: &Target<'_>, report: &mut Report) -> Result<(Ledger
         .map(|(_, w)| w.iter().map(|(u, v)| (u.0, *v)).collect())
         .unwrap_or_default();
     report.rounds_replayed = replayed;
-    weights_match(report, uid)?;
+    report.weights_checked =
+        t.from_round.is_none() || report.rounds_replayed.len() >= ema_settle_rounds();
+    if report.weights_checked {
+        weights_match(report, uid)?;
+    } else {
+        // Shown, not required: the window is too short for the EMA from
+        // before it to have decayed.
+        report.weights_match_round = matching_round(report);
+    }
     Ok((ledger, registry))
 }
 
@@ -327,7 +398,8 @@ async fn replay_samples(
     let lines: Vec<String> = ledger
         .records
         .iter()
-        .map(|(line, _)| format!("{} line {line}", ledger.source_name))
+        .enumerate()
+        .map(|(i, (line, _))| format!("{} line {line}", ledger.source_of(i)))
         .collect();
     let seed = match &args.rerun.replay_seed {
         Some(s) => s.as_bytes().to_vec(),
@@ -414,6 +486,23 @@ fn check_rounds(published: &PublishedRounds) -> Result<()> {
 
 /// The chain's weights must be what the ledger gives after one of its
 /// rounds (the validator sets weights at most once per rate-limit period).
+/// Rounds after which the EMA from before a window weighs less than one
+/// step of a `u16` weight: `(1 − α)ⁿ < 1 / 65,535`, with the validator's α.
+pub(crate) fn ema_settle_rounds() -> usize {
+    let keep = 1.0 - gauntlet_evals::weights::EMA_ALPHA;
+    (f64::from(u16::MAX).ln() / -keep.ln()).ceil() as usize
+}
+
+/// The latest replayed round whose weights are the chain's.
+fn matching_round(report: &Report) -> Option<u64> {
+    report
+        .rounds_replayed
+        .iter()
+        .rev()
+        .find(|r| r.weights == report.chain_weights)
+        .map(|r| r.sync_block)
+}
+
 fn weights_match(report: &mut Report, uid: Uid) -> Result<()> {
     if report.chain_weights.is_empty() {
         bail!(
@@ -422,12 +511,7 @@ fn weights_match(report: &mut Report, uid: Uid) -> Result<()> {
             report.replayed_weights
         );
     }
-    report.weights_match_round = report
-        .rounds_replayed
-        .iter()
-        .rev()
-        .find(|r| r.weights == report.chain_weights)
-        .map(|r| r.sync_block);
+    report.weights_match_round = matching_round(report);
     if report.weights_match_round.is_none() {
         bail!(
             "field weights: validator uid {} has {:?} on chain, but its ledger gives {:?} after round {}",
@@ -441,4 +525,19 @@ fn weights_match(report: &mut Report, uid: Uid) -> Result<()> {
         );
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_window_settles_once_the_ema_before_it_is_below_one_u16_step() {
+        let n = ema_settle_rounds();
+        let keep = 1.0 - gauntlet_evals::weights::EMA_ALPHA;
+        let step = 1.0 / f64::from(u16::MAX);
+        assert!(keep.powi(n as i32) < step);
+        assert!(keep.powi(n as i32 - 1) >= step);
+        assert_eq!(n, 106);
+    }
 }

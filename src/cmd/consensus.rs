@@ -159,6 +159,7 @@ async fn consensus(args: &Args, report: &mut Report) -> Result<()> {
             chain: &args.chain,
             defs: args.defs.as_deref(),
             validator: None,
+            from_round: None,
         };
         let audited = check(&target, &mut audit).await;
         let read = super::audit::read(path).map(|(_, l)| l);

@@ -187,7 +187,8 @@ pub fn write_ledger(file: &Path, ledger: &Ledger) -> Result<()> {
 
 /// Writes `ledger`'s samples to `file`, one row per sample: the record's
 /// `sync_block`, `competition_id`, `uid` and `hotkey`, then the sample's
-/// `task`, `index`, `item_hash`, `score` and `output` (its JSON, or null).
+/// `task`, `index`, `item_hash`, `score` and `output` (its JSON, packed
+/// losses as numbers, or null).
 pub fn write_samples(file: &Path, ledger: &Ledger) -> Result<()> {
     let rows: Vec<_> = ledger
         .records
@@ -195,8 +196,14 @@ pub fn write_samples(file: &Path, ledger: &Ledger) -> Result<()> {
         .flat_map(|(_, r)| r.record.samples.iter().map(move |s| (&r.record, s)))
         .collect();
     let n = rows.len();
-    let output =
-        |o: &Output| -> Result<String> { Ok(String::from_utf8(canonical::to_canonical_of(o)?)?) };
+    // Losses as numbers for analysis, whichever form the record packs them in.
+    let output = |o: &Output| -> Result<String> {
+        let bytes = match o {
+            Output::LossesF32(l) => canonical::to_canonical_of(&Output::Losses(l.clone()))?,
+            other => canonical::to_canonical_of(other)?,
+        };
+        Ok(String::from_utf8(bytes)?)
+    };
     let columns = vec![
         Column::new(
             "sync_block".into(),

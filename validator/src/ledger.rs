@@ -5,6 +5,7 @@
 use std::path::Path;
 
 use gauntlet_chain::Hotkey;
+use gauntlet_constants::Block;
 use gauntlet_evals::SampleOutput;
 use gauntlet_ledger::{
     finite, CompetitionRef, Digest, Item, ItemSet, LedgerDir, LedgerError, LedgerRecord, ModelRef,
@@ -61,7 +62,7 @@ pub fn output(o: SampleOutput) -> Output {
     match o {
         SampleOutput::Text(t) => Output::Text(t),
         SampleOutput::Texts(t) => Output::Texts(t),
-        SampleOutput::Losses(l) => Output::Losses(widen(l)),
+        SampleOutput::Losses(l) => Output::LossesF32(widen(l)),
         SampleOutput::ChoiceLogprobs(l) => Output::ChoiceLogprobs(widen(l)),
     }
 }
@@ -177,10 +178,50 @@ pub enum ExportError {
     Ledger(#[from] LedgerError),
 }
 
-/// Writes the state's whole ledger to `dir`'s `ledger.jsonl` (replacing it).
+/// Writes the state's ledger to `dir`, one segment per round
+/// (`rounds/<sync block>/records.jsonl`), and removes the single-file
+/// `ledger.jsonl` of the earlier layout. Only the segments that changed since
+/// they were last written (a round still running, a file missing or of
+/// another size) are written again; returns how many records were written.
 pub fn export(state: &State, dir: &Path) -> Result<usize, ExportError> {
-    let lines = state.ledger_lines()?;
-    let ledger = gauntlet_ledger::Ledger::from_jsonl(&lines.join("\n"), "validator state")?;
-    LedgerDir::new(dir).write_ledger(ledger.records.iter().map(|(_, r)| r))?;
-    Ok(ledger.records.len())
+    let dir = LedgerDir::new(dir);
+    let rounds = state.ledger_rounds()?;
+    // Segments are read back in round order: each round's records must
+    // follow one another in the chain.
+    for pair in rounds.windows(2) {
+        if pair[1].first_seq < pair[0].last_seq {
+            return Err(ExportError::Ledger(LedgerError::Encode(format!(
+                "the records of rounds {} and {} are interleaved in the chain",
+                pair[0].sync_block, pair[1].sync_block
+            ))));
+        }
+    }
+    let mut written = 0;
+    for round in rounds {
+        let sync = Block(round.sync_block);
+        if let Some((records, bytes)) = state.ledger_export(sync)? {
+            if records == round.records && dir.records_len(round.sync_block) == Some(bytes) {
+                continue;
+            }
+        }
+        let lines = state.ledger_lines_of_round(sync)?;
+        // Every line parses, and is the round's.
+        let segment = gauntlet_ledger::Ledger::from_jsonl(&lines.join("\n"), "validator state")?;
+        if let Some((_, r)) = segment
+            .records
+            .iter()
+            .find(|(_, r)| r.record.round.sync_block != round.sync_block)
+        {
+            return Err(ExportError::Ledger(LedgerError::Encode(format!(
+                "a record of round {} is stored under round {}",
+                r.record.round.sync_block, round.sync_block
+            ))));
+        }
+        dir.write_segment(round.sync_block, &lines)?;
+        let bytes: usize = lines.iter().map(|l| l.len() + 1).sum();
+        state.record_ledger_export(sync, lines.len() as u64, bytes as u64)?;
+        written += lines.len();
+    }
+    dir.remove_single_file()?;
+    Ok(written)
 }

@@ -584,6 +584,11 @@ async fn a_round_commits_its_items_first_and_signs_every_evaluation() {
         "{unpublished:?}"
     );
 
+    // The records are the round's segment; the next export leaves it be.
+    use std::os::unix::fs::MetadataExt;
+    let first_segment = published.records_file(sync);
+    let inode = std::fs::metadata(&first_segment).unwrap().ino();
+
     // The next sync block, the hub back: a new root committed, records
     // chained on, and both rounds published.
     hub.uploads_down
@@ -617,6 +622,22 @@ async fn a_round_commits_its_items_first_and_signs_every_evaluation() {
     assert_eq!(
         ledger.records[3].1.record.prev_hash,
         ledger.records[2].1.hash()
+    );
+    // Each round has its segment; the first round's was not written again.
+    assert_eq!(
+        published.segment_rounds().unwrap(),
+        vec![sync, second.sync_block]
+    );
+    assert_eq!(std::fs::metadata(&first_segment).unwrap().ino(), inode);
+    // A segment lost (a disk swapped, a file removed) is written again from
+    // the state, alone.
+    std::fs::remove_file(&first_segment).unwrap();
+    let written = gauntlet_validator::ledger::export(validator.state(), &dir).unwrap();
+    assert_eq!(written, 3);
+    check(lines);
+    assert_eq!(
+        gauntlet_validator::ledger::export(validator.state(), &dir).unwrap(),
+        0
     );
     // The published copy holds the first round too: nothing was lost.
     let revision = hub.main_revision("validator-v", "ledger").await.unwrap();

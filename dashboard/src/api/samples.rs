@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use gauntlet_ledger::{LedgerDir, SignedRecord};
+use gauntlet_ledger::{LedgerDir, Output, SignedRecord};
 use serde::Serialize;
 use serde_json::Value;
 /// Characters of a prompt or an output shown in a table cell.
@@ -81,7 +81,12 @@ pub(crate) fn outputs(line: &str, wanted: &[(String, u64)]) -> BTreeMap<(String,
         .into_iter()
         .filter_map(|s| {
             let key = (s.task, s.index);
-            let output = serde_json::to_value(s.output?).ok()?;
+            // Observers read losses as numbers, whichever form the ledger packs them in.
+            let output = match s.output? {
+                Output::LossesF32(l) => Output::Losses(l),
+                other => other,
+            };
+            let output = serde_json::to_value(output).ok()?;
             wanted.contains(&key).then_some((key, output))
         })
         .collect()
@@ -217,14 +222,18 @@ mod tests {
         assert_eq!(got[&("MC".to_string(), 1)]["question"], "q1");
         assert!(super::items(tmp.path(), 101, 7, &wanted).is_empty());
 
-        let mut record = record_for(&items, 1, &[0.0, 1.0], Digest::ZERO);
-        record.samples[0].output = Some(Output::Text("A".into()));
+        let mut record = record_for(&items, 1, &[1.25, 1.0], Digest::ZERO);
+        record.samples[0].output = Some(Output::LossesF32(vec![1.0, 1.5]));
         record.samples[1].output = Some(Output::Text("<b>B</b>".into()));
         let signer = KeypairSigner::from_seed(&[5; 32]).expect("key");
         let line = SignedRecord::sign(record, &signer).expect("sign").to_line();
         let got = outputs(&line, &wanted);
         assert_eq!(got.len(), 1);
         assert_eq!(got[&("MC".to_string(), 1)], json!({"text": "<b>B</b>"}));
+        // Packed losses reach observers as numbers.
+        let both = vec![("MC".to_string(), 0), ("MC".to_string(), 1)];
+        let got = outputs(&line, &both);
+        assert_eq!(got[&("MC".to_string(), 0)], json!({"losses": [1.0, 1.5]}));
         assert!(outputs("garbage", &wanted).is_empty());
     }
 }

@@ -144,7 +144,7 @@ pub(crate) fn evaluate_all(
         }
     }
     if let Some(level) = t.competition.competition.constraints.early_stop {
-        if let Some(b) = benchmark(&runnable, t.metagraph).map(|(slot, _)| *slot) {
+        if let Some(b) = choose_benchmark(state, t.sync, id, &runnable, t.metagraph)? {
             // The benchmark runs first, alone, in full.
             if let Some(at) = queue.iter().position(|p| p.slot == b) {
                 let first: VecDeque<Pending> = queue.remove(at).into_iter().collect();
@@ -165,6 +165,35 @@ pub(crate) fn evaluate_all(
         return Err(Stop::Wait(fault));
     }
     Ok(out.into_iter().flatten().collect())
+}
+
+/// The slot of the round's benchmark: the one recorded for the round (a
+/// restart; `None` if it is no longer among the models run), else the one
+/// [`benchmark`] picks, recorded before it runs so that every model of the
+/// round is tested against it, however the chain's incentives move before
+/// the round ends.
+fn choose_benchmark(
+    state: &State,
+    sync: Block,
+    competition: gauntlet_constants::CompetitionId,
+    runnable: &[(usize, Candidate)],
+    metagraph: &gauntlet_chain::Metagraph,
+) -> Result<Option<usize>, Stop> {
+    if let Some(key) = state.round_benchmark(sync, competition)? {
+        let slot = runnable.iter().find(|(_, c)| c.key == key).map(|(s, _)| *s);
+        if slot.is_none() {
+            tracing::warn!(
+                hotkey = %key.hotkey,
+                "the round's benchmark is no longer among its models; the rest run in full"
+            );
+        }
+        return Ok(slot);
+    }
+    let Some((slot, c)) = benchmark(runnable, metagraph) else {
+        return Ok(None);
+    };
+    state.record_round_benchmark(sync, competition, &c.key)?;
+    Ok(Some(*slot))
 }
 
 /// The sequential test's benchmark among the models run: the highest chain
@@ -409,4 +438,79 @@ fn save(
         t.sync,
     )?;
     Ok(eval)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use gauntlet_chain::{Commitment, Metagraph, Neuron};
+    use gauntlet_constants::{CompetitionId, NetUid, Uid};
+
+    use super::*;
+    use crate::state::ModelKey;
+
+    fn candidate(uid: u16, commit_block: u64) -> Candidate {
+        let text = format!("miner{uid}:model:{}:{}=:1", "a".repeat(40), "A".repeat(43));
+        Candidate {
+            key: ModelKey {
+                hotkey: format!("hotkey{uid}"),
+                commitment: text.clone(),
+            },
+            uid: Uid(uid),
+            commit_block: Block(commit_block),
+            commitment: Commitment::parse(&text).expect("a valid commitment"),
+        }
+    }
+
+    fn metagraph(incentives: &[(u16, f64)]) -> Metagraph {
+        Metagraph {
+            netuid: NetUid(1),
+            block: Block(0),
+            neurons: incentives
+                .iter()
+                .map(|&(uid, incentive)| Neuron {
+                    uid: Uid(uid),
+                    hotkey: format!("hotkey{uid}"),
+                    stake: 0,
+                    validator_permit: false,
+                    last_update: 0,
+                    incentive,
+                    dividends: 0.0,
+                    emission: 0,
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn a_resumed_round_keeps_its_benchmark_when_incentives_move() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = State::open(&dir.path().join("v.sqlite")).unwrap();
+        let (sync, id) = (Block(100), CompetitionId(1));
+        let runnable = vec![(0, candidate(3, 10)), (1, candidate(5, 20))];
+        // No incentive yet: the earlier commit.
+        let none = metagraph(&[(3, 0.0), (5, 0.0)]);
+        assert_eq!(benchmark(&runnable, &none).map(|(s, _)| *s), Some(0));
+        // The chain rewards uid 5 most: it is the benchmark, and recorded.
+        let five = metagraph(&[(3, 0.2), (5, 0.8)]);
+        let chosen = choose_benchmark(&state, sync, id, &runnable, &five);
+        assert_eq!(chosen.ok(), Some(Some(1)));
+        // Resumed after the incentives moved to uid 3: still uid 5.
+        let three = metagraph(&[(3, 0.9), (5, 0.1)]);
+        assert_eq!(benchmark(&runnable, &three).map(|(s, _)| *s), Some(0));
+        let resumed = choose_benchmark(&state, sync, id, &runnable, &three);
+        assert_eq!(resumed.ok(), Some(Some(1)));
+        // Its slot is looked up by model, not by position.
+        let reordered = vec![(0, candidate(5, 20)), (1, candidate(3, 10))];
+        let moved = choose_benchmark(&state, sync, id, &reordered, &three);
+        assert_eq!(moved.ok(), Some(Some(0)));
+        // Gone from the round's models: no benchmark, rather than another.
+        let without = vec![(0, candidate(3, 10))];
+        let gone = choose_benchmark(&state, sync, id, &without, &three);
+        assert_eq!(gone.ok(), Some(None));
+        // The next round chooses afresh.
+        let next = choose_benchmark(&state, Block(200), id, &runnable, &three);
+        assert_eq!(next.ok(), Some(Some(0)));
+    }
 }

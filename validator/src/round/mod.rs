@@ -530,7 +530,7 @@ impl Validator {
         if let Some(dir) = &self.config.ledger_dir {
             match crate::ledger::export(&self.state, dir) {
                 Ok(n) => {
-                    tracing::info!(records = n, dir = %dir.display(), "ledger written");
+                    tracing::info!(records = n, dir = %dir.display(), "ledger segments written");
                     if let Some((namespace, name)) = &self.config.publish_ledger {
                         self.publish_ledger(dir, namespace, name).await;
                     }

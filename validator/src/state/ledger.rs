@@ -38,6 +38,19 @@ fn head(tx: &Transaction<'_>) -> Result<Digest, StateError> {
     }
 }
 
+/// One round's share of the ledger ([`State::ledger_rounds`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LedgerRound {
+    /// The round's sync block.
+    pub sync_block: u64,
+    /// Its records.
+    pub records: u64,
+    /// The `seq` (chain position) of its first record.
+    pub first_seq: i64,
+    /// The `seq` of its last record.
+    pub last_seq: i64,
+}
+
 impl State {
     /// Saves an evaluation as [`State::save_evaluation`] does and, in the same
     /// transaction, its ledger record: `sign` gets the hash of the last
@@ -92,6 +105,63 @@ impl State {
             .query_map([], |r| r.get(0))?
             .collect::<Result<_, _>>()?;
         Ok(lines)
+    }
+
+    /// Each round's share of the ledger, by increasing sync block: its
+    /// record count and the first and last `seq` of its records.
+    pub fn ledger_rounds(&self) -> Result<Vec<LedgerRound>, StateError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT sync_block, COUNT(*), MIN(seq), MAX(seq) FROM ledger
+             GROUP BY sync_block ORDER BY sync_block",
+        )?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(LedgerRound {
+                    sync_block: r.get::<_, i64>(0)? as u64,
+                    records: r.get::<_, i64>(1)? as u64,
+                    first_seq: r.get(2)?,
+                    last_seq: r.get(3)?,
+                })
+            })?
+            .collect::<Result<_, _>>()?;
+        Ok(rows)
+    }
+
+    /// The ledger lines of round `sync`, in chain order.
+    pub fn ledger_lines_of_round(&self, sync: Block) -> Result<Vec<String>, StateError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT line FROM ledger WHERE sync_block = ?1 ORDER BY seq")?;
+        let lines = stmt
+            .query_map([sync.0 as i64], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        Ok(lines)
+    }
+
+    /// What was last written of round `sync`'s ledger segment: `(records, bytes)`.
+    pub fn ledger_export(&self, sync: Block) -> Result<Option<(u64, u64)>, StateError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT records, bytes FROM ledger_exports WHERE sync_block = ?1",
+                [sync.0 as i64],
+                |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64)),
+            )
+            .optional()?)
+    }
+
+    /// Records that round `sync`'s segment was written with `records` records, `bytes` long.
+    pub fn record_ledger_export(
+        &self,
+        sync: Block,
+        records: u64,
+        bytes: u64,
+    ) -> Result<(), StateError> {
+        self.conn.execute(
+            "INSERT OR REPLACE INTO ledger_exports (sync_block, records, bytes) VALUES (?1, ?2, ?3)",
+            params![sync.0 as i64, records as i64, bytes as i64],
+        )?;
+        Ok(())
     }
 
     /// The signed ledger line of one model's evaluation in one round, if

@@ -6,6 +6,7 @@
 //! transactions, so a validator killed at any point (even with SIGKILL)
 //! resumes where it stopped: finished evaluations are read back, not redone.
 
+mod benchmark;
 mod commits;
 mod history;
 mod leaderboard;
@@ -17,7 +18,7 @@ mod schema;
 pub use commits::CommitRow;
 pub use history::{EvaluationRecord, NeuronObservation, SampleRecord};
 pub use leaderboard::{rank, LeaderboardRow, LeaderboardSnapshot, DAY_BLOCKS};
-pub use ledger::{ItemCommitmentRow, SignRecord};
+pub use ledger::{ItemCommitmentRow, LedgerRound, SignRecord};
 pub use private::PrivateItems;
 pub use progress::{Marker, Wait};
 

@@ -3,7 +3,7 @@
 //! only adds; it never drops or rewrites a row.
 
 /// The version this build writes (`meta.schema`).
-pub(crate) const SCHEMA_VERSION: i64 = 7;
+pub(crate) const SCHEMA_VERSION: i64 = 8;
 
 /// `(version, SQL)`: what brings a file from the version before to this one.
 pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
@@ -13,7 +13,28 @@ pub(crate) const MIGRATIONS: &[(i64, &str)] = &[
     (5, PROGRESS),
     (6, LEDGER),
     (7, PRIVATE_ITEMS),
+    (8, ROUND_BENCHMARKS),
 ];
+
+/// Version 8: each round's sequential-test benchmark, fixed when first
+/// chosen, so that a round resumed after the chain's incentives moved tests
+/// its remaining models against the same model as the ones already saved;
+/// and what was last written of each round's ledger segment, so that an
+/// export writes only the segments that changed.
+const ROUND_BENCHMARKS: &str = "
+CREATE TABLE IF NOT EXISTS ledger_exports (
+    sync_block INTEGER PRIMARY KEY,
+    records INTEGER NOT NULL,    -- records the segment held when written
+    bytes INTEGER NOT NULL       -- its size in bytes
+);
+CREATE TABLE IF NOT EXISTS round_benchmarks (
+    sync_block INTEGER NOT NULL,
+    competition_id INTEGER NOT NULL,
+    hotkey TEXT NOT NULL,
+    commitment TEXT NOT NULL,
+    PRIMARY KEY (sync_block, competition_id)
+);
+";
 
 /// Version 7: the private items each round used (`validator run
 /// --private-data`), so a restart uses the same ones and a later round never
