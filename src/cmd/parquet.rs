@@ -262,12 +262,22 @@ pub fn write_samples(file: &Path, ledger: &Ledger) -> Result<()> {
     )
 }
 
+/// Bytes a ledger table's columns may take decompressed, as its footer
+/// declares them: twice the JSON Lines a ledger may hold (the table repeats
+/// some fields of each record in columns of their own).
+pub const MAX_DECOMPRESSED_BYTES: u64 = 2 * MAX_LEDGER_FILE_BYTES;
+
 /// Reads a ledger written by [`write_ledger`]: each row's `hash`, `record`
 /// and `signature` make the JSON Lines line they came from, which is then read
 /// as any ledger line (so verification sees the very bytes signed). A file
 /// that is not such a table (truncated, another table, nulls where a record
 /// belongs) is an error naming the file, never a panic.
 pub fn read_ledger(file: &Path) -> Result<Ledger> {
+    read_ledger_within(file, MAX_DECOMPRESSED_BYTES)
+}
+
+/// [`read_ledger`], with `cap` bytes of decompressed columns at most.
+fn read_ledger_within(file: &Path, cap: u64) -> Result<Ledger> {
     let name = file.display().to_string();
     let f = std::fs::File::open(file).with_context(|| format!("opening {name}"))?;
     // The same bound as the JSON Lines it stands for, before polars holds it.
@@ -280,10 +290,37 @@ pub fn read_ledger(file: &Path) -> Result<Ledger> {
     }
     // Polars reads untrusted bytes: a panic in it is this file's fault, not ours.
     let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        ParquetReader::new(f).finish()
+        let mut reader = ParquetReader::new(f);
+        // What the footer says the columns take once decompressed, bounded
+        // before any page is decompressed (a small file may claim much).
+        let declared = {
+            let metadata = reader.get_metadata()?;
+            metadata
+                .row_groups
+                .iter()
+                .map(|g| {
+                    let columns: i64 = g
+                        .parquet_columns()
+                        .iter()
+                        .map(|c| c.uncompressed_size().max(0))
+                        .fold(0i64, i64::saturating_add);
+                    u64::try_from(columns)
+                        .unwrap_or(u64::MAX)
+                        .max(g.total_byte_size() as u64)
+                })
+                .fold(0u64, u64::saturating_add)
+        };
+        if declared > cap {
+            return Ok(Err(declared));
+        }
+        reader.finish().map(Ok)
     }));
     let df = match read {
-        Ok(Ok(df)) => df,
+        Ok(Ok(Ok(df))) => df,
+        Ok(Ok(Err(declared))) => bail!(
+            "{name}: its columns take {declared} bytes decompressed, more than the \
+             {cap} a ledger table may"
+        ),
         Ok(Err(e)) => bail!("{name}: not a readable Parquet file: {e}"),
         Err(_) => bail!("{name}: not a readable Parquet file (the reader gave up)"),
     };
@@ -317,4 +354,42 @@ pub fn read_ledger(file: &Path) -> Result<Ledger> {
         ));
     }
     Ok(Ledger::from_jsonl(&text, &name)?)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use gauntlet_ledger::testing::record_for;
+    use gauntlet_ledger::{Digest, Item, ItemSet, KeypairSigner, SignedRecord};
+
+    use super::*;
+
+    #[test]
+    fn a_table_is_refused_before_decompression_when_its_footer_claims_too_much() {
+        let items = ItemSet {
+            items: vec![Item {
+                task: "t".into(),
+                index: 0,
+                item: serde_json::json!({"text": "a"}),
+                private: false,
+            }],
+        };
+        let signer = KeypairSigner::from_seed(&[4; 32]).unwrap();
+        let signed =
+            SignedRecord::sign(record_for(&items, 1, &[0.5], Digest::ZERO), &signer).unwrap();
+        let ledger = Ledger::from_jsonl(&signed.to_line(), "l").unwrap();
+        let tmp = tempfile::tempdir().unwrap();
+        let file = tmp.path().join("ledger.parquet");
+        write_ledger(&file, &ledger).unwrap();
+        // Within the cap, the record reads back as signed.
+        let back = read_ledger(&file).unwrap();
+        assert_eq!(back.records[0].1, signed);
+        // The same table against a cap below what its columns declare.
+        let err = read_ledger_within(&file, 16).unwrap_err().to_string();
+        assert!(
+            err.contains("bytes decompressed, more than the 16"),
+            "{err}"
+        );
+    }
 }
